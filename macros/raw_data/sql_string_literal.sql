@@ -1,0 +1,4 @@
+{% macro sql_string_literal(text) %}
+    {#- A SQL string literal, quotes doubled. -#}
+    {{ return("'" ~ (text | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}

@@ -1,0 +1,2 @@
+-- The raw customers table as its contract: every contract column, as text.
+{{ conform_raw_table('customers') }}

@@ -1,0 +1,137 @@
+-- Every raw return row, parsed, with what became of it: clean, duplicate (the
+-- same return exported again) or rejected (with the reason).
+with
+
+raw_returns as (
+    select * from {{ ref('base_shop__returns') }}
+),
+
+return_status_synonyms as (
+    select * from {{ ref('return_status_synonyms') }}
+),
+
+-- The surviving version of each raw order: a return's order may be unknown, or
+-- known but rejected; a refund is checked against the order's total.
+order_versions as (
+    select
+        order_id,
+        row_disposition as order_disposition,
+        order_total
+    from {{ ref('stg_shop__order_rows') }}
+    where order_id is not null and version_rank = 1
+),
+
+parsed as (
+    select
+        -- raw values, for the rejected-rows model
+        raw_returns.return_id as raw_return_id,
+        raw_returns.order_id as raw_order_id,
+        raw_returns.line_number as raw_line_number,
+        raw_returns.requested_at as raw_requested_at,
+        raw_returns.refund_amount as raw_refund_amount,
+        raw_returns.reason as raw_reason,
+        raw_returns.tracking_confirmed as raw_tracking_confirmed,
+        raw_returns.status as raw_status,
+
+        -- clean values
+        {{ clean_text('raw_returns.return_id') }} as return_id,
+        {{ clean_text('raw_returns.order_id') }} as order_id,
+        {{ parse_integer('raw_returns.line_number') }} as line_number,
+        {{ parse_timestamp('raw_returns.requested_at') }} as requested_at,
+        {{ parse_decimal('raw_returns.refund_amount') }} as parsed_refund_amount,
+        {{ clean_text('raw_returns.reason') }} as reason,
+        {{ parse_boolean('raw_returns.tracking_confirmed') }} as is_tracking_confirmed,
+        -- A return without a status has at least been requested.
+        case
+            when {{ clean_text('raw_returns.status') }} is null then 'requested'
+            else return_status_synonyms.return_status
+        end as return_status,
+        {{ row_fingerprint([
+            'raw_returns.return_id', 'raw_returns.order_id', 'raw_returns.line_number',
+            'raw_returns.requested_at', 'raw_returns.refund_amount', 'raw_returns.reason',
+            'raw_returns.tracking_confirmed', 'raw_returns.status',
+        ]) }} as row_fingerprint
+    from raw_returns
+    left join return_status_synonyms
+        on {{ vocabulary_key('raw_returns.status') }} = return_status_synonyms.spelling
+),
+
+versions as (
+    select
+        parsed.*,
+        order_versions.order_disposition,
+        order_versions.order_total,
+        -- Returns carry no update time: the version furthest along its life
+        -- wins (a refunded or rejected return over a requested one), then the
+        -- latest request, then the higher fingerprint.
+        row_number() over (
+            partition by parsed.return_id
+            order by
+                case parsed.return_status
+                    when 'requested' then 1
+                    when 'approved' then 2
+                    when 'received' then 3
+                    when 'refunded' then 4
+                    when 'rejected' then 4
+                    else 0
+                end desc,
+                parsed.requested_at desc nulls last,
+                parsed.row_fingerprint desc
+        ) as version_rank
+    from parsed
+    left join order_versions
+        on parsed.order_id = order_versions.order_id
+),
+
+classified as (
+    select
+        *,
+        -- One reason per row: the first rule it breaks, in this order.
+        case
+            when return_id is null then 'missing_return_id'
+            when version_rank > 1 then null
+            when order_id is null then 'missing_order_id'
+            when order_disposition is null then 'unknown_order'
+            when order_disposition = 'rejected' then 'order_rejected'
+            when {{ clean_text('raw_requested_at') }} is null then 'missing_requested_at'
+            when requested_at is null then 'unparseable_requested_at'
+            when {{ clean_text('raw_line_number') }} is not null and line_number is null then 'invalid_line_number'
+            when return_status is null then 'unknown_return_status'
+            when {{ clean_text('raw_refund_amount') }} is not null and parsed_refund_amount is null
+                then 'non_numeric_refund_amount'
+            when parsed_refund_amount < 0 then 'negative_refund_amount'
+            when parsed_refund_amount > order_total then 'refund_exceeds_order_total'
+        end as rejection_reason
+    from versions
+),
+
+final as (
+    select
+        raw_return_id,
+        raw_order_id,
+        raw_line_number,
+        raw_requested_at,
+        raw_refund_amount,
+        raw_reason,
+        raw_tracking_confirmed,
+        raw_status,
+        return_id,
+        order_id,
+        line_number,
+        requested_at,
+        -- A return without a refund amount refunded nothing (yet).
+        coalesce(parsed_refund_amount, 0) as refund_amount,
+        reason,
+        is_tracking_confirmed,
+        return_status,
+        version_rank,
+        rejection_reason,
+        case
+            when rejection_reason is not null then 'rejected'
+            when version_rank > 1 then 'duplicate'
+            else 'clean'
+        end as row_disposition
+    from classified
+)
+
+select * from final

@@ -1,0 +1,3 @@
+from risk_segmentation.cli import main
+
+raise SystemExit(main())
