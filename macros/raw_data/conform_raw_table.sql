@@ -16,6 +16,14 @@
     {%- if not execute -%}
         {#- Parsing: the refs above are recorded; the SQL is never run. -#}
         select * from {{ relation if relation is defined else '(select 1)' }}
+    {%- elif target.name == 'lint' -%}
+        {#- sqlfluff compiles on the in-memory lint target, which holds no data
+            to inspect: it lints the select a complete raw table gets. -#}
+        select
+        {%- for column in raw_table_contract(table_name).columns %}
+            cast({{ column.name }} as {{ dbt.type_string() }}) as {{ column.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+        from {{ relation if relation is defined else table_name }}
     {%- else -%}
         {%- set contract = raw_table_contract(table_name) -%}
         {%- if mode == 'files' -%}

@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     gen = commands.add_parser("generate", help="write the four raw tables of a synthetic shop")
     gen.add_argument("--customers", type=int, default=3000, help="number of customers (default 3000)")
     gen.add_argument("--seed", type=int, default=42, help="random seed: same seed, same bytes (default 42)")
-    gen.add_argument(
-        "--orders-per-customer", type=float, default=10.0, help="mean orders per customer (default 10)"
-    )
+    gen.add_argument("--orders-per-customer", type=float, default=10.0, help="mean orders per customer (default 10)")
     gen.add_argument("--start", default="2022-01-01", help="first day of the order history")
     gen.add_argument("--end", default="2024-12-31", help="last day of the order history")
     gen.add_argument("--dirt", type=float, default=1.0, help="scale of every dirty-row rate; 0 = clean")

@@ -1,5 +1,9 @@
 -- Every raw customer row, parsed, with what became of it: clean, duplicate (an
 -- older version of a customer) or rejected (with the reason).
+-- A table, unlike the other staging models: the raw rows are parsed once here,
+-- then read by the clean model, the rejected-rows model and the tests.
+{{ config(materialized='table') }}
+
 with
 
 raw_customers as (

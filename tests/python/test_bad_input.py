@@ -1,0 +1,82 @@
+"""Bad input stops the build with a message that names the culprit, before any model runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+
+def write_csv(path: Path, sql: str) -> None:
+    """Write a query's rows to a CSV file, or to Parquet when the path says so."""
+    options = "(format parquet)" if path.suffix == ".parquet" else "(header)"
+    with duckdb.connect() as con:
+        con.execute(f"copy ({sql}) to '{path}' {options}")
+
+
+@pytest.fixture
+def minimal_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    write_csv(folder / "customers.csv", "select 'c1' as customer_id")
+    write_csv(
+        folder / "orders.csv",
+        "select 'o1' as order_id, 'c1' as customer_id, '2024-01-01' as ordered_at, 'paid' as status, "
+        "'10' as order_total",
+    )
+    return folder
+
+
+def test_a_missing_required_column_names_the_table_and_the_column(run_dbt, minimal_folder: Path) -> None:
+    write_csv(
+        minimal_folder / "orders.csv",
+        "select 'o1' as order_id, 'c1' as customer_id, '2024-01-01' as ordered_at, 'paid' as status",
+    )
+    result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
+    assert result.returncode != 0
+    assert "Raw table 'orders'" in result.output
+    assert "lacks required column 'order_total'" in result.output
+
+
+def test_a_missing_required_table_names_the_table(run_dbt, minimal_folder: Path) -> None:
+    (minimal_folder / "customers.csv").unlink()
+    result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
+    assert result.returncode != 0
+    assert "Raw table 'customers' not found" in result.output
+    assert "customers.csv or customers.parquet" in result.output
+
+
+def test_a_table_in_two_formats_is_refused(run_dbt, minimal_folder: Path) -> None:
+    write_csv(minimal_folder / "customers.parquet", "select 'c1' as customer_id")
+    result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
+    assert result.returncode != 0
+    assert "holds both customers.csv and customers.parquet" in result.output
+
+
+@pytest.mark.parametrize(
+    ("vars", "message"),
+    [
+        (
+            {"customer_age_min": "thirteen"},
+            "Invalid value for var 'customer_age_min': got \"thirteen\"; expected an integer from 0 to 150.",
+        ),
+        ({"customer_age_max": 1000}, "Invalid value for var 'customer_age_max': got 1000; expected an integer"),
+        (
+            {"customer_age_min": 50, "customer_age_max": 40},
+            "Invalid vars 'customer_age_min' (50) and 'customer_age_max' (40): the minimum must be below the maximum.",
+        ),
+        ({"raw_data_dir": 42}, "Invalid value for var 'raw_data_dir': got 42; expected a folder path"),
+        ({"raw_data_dir": "/tmp", "raw_schema": "raw"}, "Invalid vars 'raw_data_dir' and 'raw_schema': set one"),
+    ],
+)
+def test_a_bad_var_names_the_var_and_the_accepted_form(run_dbt, vars: dict, message: str) -> None:
+    result = run_dbt("build", vars=vars)
+    assert result.returncode != 0
+    assert message in result.output
+
+
+def test_an_unknown_target_names_the_target(run_dbt) -> None:
+    result = run_dbt("build", "--target", "nowhere")
+    assert result.returncode != 0
+    assert "nowhere" in result.output
