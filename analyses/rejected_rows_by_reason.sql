@@ -17,4 +17,4 @@ final as (
 )
 
 select * from final
-order by source_table, rejected_rows desc
+order by source_table asc, rejected_rows desc
