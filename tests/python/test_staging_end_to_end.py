@@ -120,3 +120,20 @@ def test_the_shipped_sample_builds_by_default(run_dbt) -> None:
     for table in TABLES:
         shutil.copy(seeds / f"raw_{table}.csv", Path(result.database).parent / f"{table}.csv")
     assert_every_row_accounted_for(result, Path(result.database).parent, "csv")
+
+
+def test_tables_in_a_warehouse_schema_build_with_raw_schema(run_dbt, generated_csv: Path, tmp_path: Path) -> None:
+    """Warehouse mode: the raw tables sit in a schema of the target database."""
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema shop_raw")
+        for table in TABLES:
+            con.execute(
+                f"create table shop_raw.{table} as "
+                f"select * from read_csv('{generated_csv / table}.csv', all_varchar = true)"
+            )
+    result = run_dbt("build", *STAGING, vars={"raw_schema": "shop_raw"}, database=database)
+    assert result.returncode == 0, result.output
+    assert_every_row_accounted_for(result, generated_csv, "csv")
+    # Seeds of the sample are disabled: nothing of the sample leaks into the build.
+    assert result.scalar("select count(*) from information_schema.tables where table_name = 'raw_orders'") == 0

@@ -89,11 +89,7 @@ final as (
         updated_at,
         version_rank,
         rejection_reason,
-        case
-            when rejection_reason is not null then 'rejected'
-            when version_rank > 1 then 'duplicate'
-            else 'clean'
-        end as row_disposition
+        {{ row_disposition() }} as row_disposition
     from classified
 )
 

@@ -130,11 +130,7 @@ final as (
         return_status,
         version_rank,
         rejection_reason,
-        case
-            when rejection_reason is not null then 'rejected'
-            when version_rank > 1 then 'duplicate'
-            else 'clean'
-        end as row_disposition
+        {{ row_disposition() }} as row_disposition
     from classified
 )
 
