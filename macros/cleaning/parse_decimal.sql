@@ -1,8 +1,9 @@
 {% macro parse_decimal(expression) -%}
-    {#- A plain decimal number ("12.5", "-3", ".75"; no thousands separators,
-        currency signs or exponents) as decimal(18, 4), else null. -#}
+    {#- Trimmed text (see clean_text) holding a plain decimal number ("12.5",
+        "-3", ".75"; no thousands separators, currency signs or exponents) as
+        decimal(18, 4), else null. -#}
     case
-        when {{ regexp_matches('trim(' ~ expression ~ ')', '^[+-]?([0-9]{1,14}([.][0-9]*)?|[.][0-9]+)$') }}
-            then cast(trim({{ expression }}) as decimal(18, 4))
+        when {{ regexp_matches(expression, '^[+-]?([0-9]{1,14}([.][0-9]*)?|[.][0-9]+)$') }}
+            then cast({{ expression }} as decimal(18, 4))
     end
 {%- endmacro %}

@@ -1,5 +1,5 @@
 -- Every raw customer row, parsed, with what became of it: clean, duplicate (an
--- older version of a customer) or rejected (with the reason).
+-- older version of a customer) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
 {{ config(materialized='table') }}
@@ -14,9 +14,27 @@ gender_synonyms as (
     select * from {{ ref('gender_synonyms') }}
 ),
 
-parsed as (
+-- Genders and locations repeat: normalise each distinct spelling once, not
+-- once per row.
+gender_lookup as (
     select
-        -- raw values, for the rejected-rows model
+        raw_genders.gender as raw_gender,
+        gender_synonyms.gender
+    from (select distinct gender from raw_customers) as raw_genders
+    left join gender_synonyms
+        on {{ vocabulary_key('raw_genders.gender') }} = gender_synonyms.spelling
+),
+
+location_lookup as (
+    select
+        location as raw_location,
+        {{ normalise_location('location') }} as location
+    from (select distinct location from raw_customers) as raw_locations
+),
+
+-- Each raw value trimmed once (blank becomes null); the rules below read these.
+trimmed as (
+    select
         raw_customers.customer_id as raw_customer_id,
         raw_customers.email as raw_email,
         raw_customers.full_name as raw_full_name,
@@ -25,24 +43,34 @@ parsed as (
         raw_customers.location as raw_location,
         raw_customers.created_at as raw_created_at,
         raw_customers.updated_at as raw_updated_at,
-
-        -- clean values
         {{ clean_text('raw_customers.customer_id') }} as customer_id,
-        lower({{ clean_text('raw_customers.email') }}) as email,
-        {{ clean_text(regexp_replace_all('raw_customers.full_name', ' +', ' ')) }} as full_name,
-        {{ parse_integer('raw_customers.age') }} as parsed_age,
-        coalesce(gender_synonyms.gender, 'unknown') as gender,
-        {{ normalise_location('raw_customers.location') }} as location,
-        {{ parse_timestamp('raw_customers.created_at') }} as created_at,
-        {{ parse_timestamp('raw_customers.updated_at') }} as updated_at,
-        {{ row_fingerprint([
-            'raw_customers.customer_id', 'raw_customers.email', 'raw_customers.full_name',
-            'raw_customers.age', 'raw_customers.gender', 'raw_customers.location',
-            'raw_customers.created_at', 'raw_customers.updated_at',
-        ]) }} as row_fingerprint
+        {{ clean_text('raw_customers.email') }} as email_text,
+        {{ clean_text('raw_customers.full_name') }} as full_name_text,
+        {{ clean_text('raw_customers.age') }} as age_text,
+        {{ clean_text('raw_customers.created_at') }} as created_at_text,
+        {{ clean_text('raw_customers.updated_at') }} as updated_at_text,
+        coalesce(gender_lookup.gender, 'unknown') as gender,
+        location_lookup.location
     from raw_customers
-    left join gender_synonyms
-        on {{ vocabulary_key('raw_customers.gender') }} = gender_synonyms.spelling
+    left join gender_lookup
+        on raw_customers.gender = gender_lookup.raw_gender
+    left join location_lookup
+        on raw_customers.location = location_lookup.raw_location
+),
+
+parsed as (
+    select
+        *,
+        lower(email_text) as email,
+        {{ regexp_replace_all('full_name_text', ' +', ' ') }} as full_name,
+        {{ parse_integer('age_text') }} as parsed_age,
+        {{ parse_timestamp('created_at_text') }} as created_at,
+        {{ parse_timestamp('updated_at_text') }} as updated_at,
+        {{ row_fingerprint([
+            'raw_customer_id', 'raw_email', 'raw_full_name', 'raw_age',
+            'raw_gender', 'raw_location', 'raw_created_at', 'raw_updated_at',
+        ], key='customer_id') }} as row_fingerprint
+    from trimmed
 ),
 
 versions as (
@@ -67,14 +95,6 @@ classified as (
 
 final as (
     select
-        raw_customer_id,
-        raw_email,
-        raw_full_name,
-        raw_age,
-        raw_gender,
-        raw_location,
-        raw_created_at,
-        raw_updated_at,
         customer_id,
         email,
         full_name,
@@ -89,7 +109,11 @@ final as (
         updated_at,
         version_rank,
         rejection_reason,
-        {{ row_disposition() }} as row_disposition
+        {{ row_disposition() }} as row_disposition,
+        case when rejection_reason is not null then raw_customer_id end as raw_key,
+        case when rejection_reason is not null then {{ raw_values_text([
+            'customer_id', 'email', 'full_name', 'age', 'gender', 'location', 'created_at', 'updated_at',
+        ]) }} end as raw_values
     from classified
 )
 

@@ -1,5 +1,6 @@
 -- Every raw order line, parsed, with what became of it: clean, duplicate (the
--- same order and line number exported again) or rejected (with the reason).
+-- same order and line number exported again) or rejected (with the reason and
+-- the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
 {{ config(materialized='table') }}
@@ -20,9 +21,9 @@ order_versions as (
     where order_id is not null and version_rank = 1
 ),
 
-parsed as (
+-- Each raw value trimmed once (blank becomes null); the rules below read these.
+trimmed as (
     select
-        -- raw values, for the rejected-rows model
         order_id as raw_order_id,
         line_number as raw_line_number,
         product_id as raw_product_id,
@@ -30,33 +31,47 @@ parsed as (
         variant as raw_variant,
         quantity as raw_quantity,
         unit_price as raw_unit_price,
-
-        -- clean values
         {{ clean_text('order_id') }} as order_id,
-        {{ parse_integer('line_number') }} as line_number,
+        {{ clean_text('line_number') }} as line_number_text,
         {{ clean_text('product_id') }} as product_id,
         lower({{ clean_text('category') }}) as category,
         {{ clean_text('variant') }} as variant,
-        {{ parse_integer('quantity') }} as quantity,
-        {{ parse_decimal('unit_price') }} as unit_price,
-        {{ row_fingerprint([
-            'order_id', 'line_number', 'product_id', 'category', 'variant', 'quantity', 'unit_price',
-        ]) }} as row_fingerprint
+        {{ clean_text('quantity') }} as quantity_text,
+        {{ clean_text('unit_price') }} as unit_price_text
     from raw_order_items
+),
+
+parsed as (
+    select
+        *,
+        {{ parse_integer('line_number_text') }} as line_number,
+        {{ parse_integer('quantity_text') }} as quantity,
+        {{ parse_decimal('unit_price_text') }} as unit_price
+    from trimmed
+),
+
+fingerprinted as (
+    select
+        *,
+        {{ row_fingerprint([
+            'raw_order_id', 'raw_line_number', 'raw_product_id', 'raw_category',
+            'raw_variant', 'raw_quantity', 'raw_unit_price',
+        ], key='order_id, line_number') }} as row_fingerprint
+    from parsed
 ),
 
 versions as (
     select
-        parsed.*,
+        fingerprinted.*,
         order_versions.order_disposition,
         -- A line exported twice: keep one, by fingerprint.
         row_number() over (
-            partition by parsed.order_id, parsed.line_number
-            order by parsed.row_fingerprint desc
+            partition by fingerprinted.order_id, fingerprinted.line_number
+            order by fingerprinted.row_fingerprint desc
         ) as version_rank
-    from parsed
+    from fingerprinted
     left join order_versions
-        on parsed.order_id = order_versions.order_id
+        on fingerprinted.order_id = order_versions.order_id
 ),
 
 classified as (
@@ -65,7 +80,7 @@ classified as (
         -- One reason per row: the first rule it breaks, in this order.
         case
             when order_id is null then 'missing_order_id'
-            when {{ clean_text('raw_line_number') }} is null then 'missing_line_number'
+            when line_number_text is null then 'missing_line_number'
             when line_number is null then 'invalid_line_number'
             when version_rank > 1 then null
             when order_disposition is null then 'unknown_order'
@@ -81,13 +96,6 @@ classified as (
 
 final as (
     select
-        raw_order_id,
-        raw_line_number,
-        raw_product_id,
-        raw_category,
-        raw_variant,
-        raw_quantity,
-        raw_unit_price,
         order_id,
         line_number,
         product_id,
@@ -97,7 +105,14 @@ final as (
         unit_price,
         version_rank,
         rejection_reason,
-        {{ row_disposition() }} as row_disposition
+        {{ row_disposition() }} as row_disposition,
+        case
+            when rejection_reason is not null
+                then coalesce(raw_order_id, '<null>') || ':' || coalesce(raw_line_number, '<null>')
+        end as raw_key,
+        case when rejection_reason is not null then {{ raw_values_text([
+            'order_id', 'line_number', 'product_id', 'category', 'variant', 'quantity', 'unit_price',
+        ]) }} end as raw_values
     from classified
 )
 

@@ -1,5 +1,5 @@
 -- Every raw order row, parsed, with what became of it: clean, duplicate (an
--- older export of an order) or rejected (with the reason).
+-- older export of an order) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
 {{ config(materialized='table') }}
@@ -14,9 +14,19 @@ order_status_synonyms as (
     select * from {{ ref('order_status_synonyms') }}
 ),
 
-parsed as (
+-- Statuses are few: normalise each distinct spelling once, not once per row.
+status_lookup as (
     select
-        -- raw values, for the rejected-rows model
+        raw_statuses.status as raw_status,
+        order_status_synonyms.order_status
+    from (select distinct status from raw_orders) as raw_statuses
+    left join order_status_synonyms
+        on {{ vocabulary_key('raw_statuses.status') }} = order_status_synonyms.spelling
+),
+
+-- Each raw value trimmed once (blank becomes null); the rules below read these.
+trimmed as (
+    select
         raw_orders.order_id as raw_order_id,
         raw_orders.customer_id as raw_customer_id,
         raw_orders.ordered_at as raw_ordered_at,
@@ -25,23 +35,33 @@ parsed as (
         raw_orders.currency as raw_currency,
         raw_orders.delivered_at as raw_delivered_at,
         raw_orders.updated_at as raw_updated_at,
-
-        -- clean values
         {{ clean_text('raw_orders.order_id') }} as order_id,
         {{ clean_text('raw_orders.customer_id') }} as customer_id,
-        {{ parse_timestamp('raw_orders.ordered_at') }} as ordered_at,
-        order_status_synonyms.order_status,
-        {{ parse_decimal('raw_orders.order_total') }} as order_total,
-        upper({{ clean_text('raw_orders.currency') }}) as currency,
-        {{ parse_timestamp('raw_orders.delivered_at') }} as delivered_at,
-        {{ parse_timestamp('raw_orders.updated_at') }} as updated_at,
-        {{ row_fingerprint([
-            'raw_orders.order_id', 'raw_orders.customer_id', 'raw_orders.ordered_at', 'raw_orders.status',
-            'raw_orders.order_total', 'raw_orders.currency', 'raw_orders.delivered_at', 'raw_orders.updated_at',
-        ]) }} as row_fingerprint
+        {{ clean_text('raw_orders.ordered_at') }} as ordered_at_text,
+        {{ clean_text('raw_orders.status') }} as status_text,
+        {{ clean_text('raw_orders.order_total') }} as order_total_text,
+        {{ clean_text('raw_orders.currency') }} as currency_text,
+        {{ clean_text('raw_orders.delivered_at') }} as delivered_at_text,
+        {{ clean_text('raw_orders.updated_at') }} as updated_at_text,
+        status_lookup.order_status
     from raw_orders
-    left join order_status_synonyms
-        on {{ vocabulary_key('raw_orders.status') }} = order_status_synonyms.spelling
+    left join status_lookup
+        on raw_orders.status = status_lookup.raw_status
+),
+
+parsed as (
+    select
+        *,
+        {{ parse_timestamp('ordered_at_text') }} as ordered_at,
+        {{ parse_decimal('order_total_text') }} as order_total,
+        upper(currency_text) as currency,
+        {{ parse_timestamp('delivered_at_text') }} as delivered_at,
+        {{ parse_timestamp('updated_at_text') }} as updated_at,
+        {{ row_fingerprint([
+            'raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_status',
+            'raw_order_total', 'raw_currency', 'raw_delivered_at', 'raw_updated_at',
+        ], key='order_id') }} as row_fingerprint
+    from trimmed
 ),
 
 versions as (
@@ -63,11 +83,11 @@ classified as (
             when order_id is null then 'missing_order_id'
             when version_rank > 1 then null
             when customer_id is null then 'missing_customer_id'
-            when {{ clean_text('raw_ordered_at') }} is null then 'missing_ordered_at'
+            when ordered_at_text is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
-            when {{ clean_text('raw_status') }} is null then 'missing_status'
+            when status_text is null then 'missing_status'
             when order_status is null then 'unknown_status'
-            when {{ clean_text('raw_order_total') }} is null then 'missing_order_total'
+            when order_total_text is null then 'missing_order_total'
             when order_total is null then 'non_numeric_order_total'
             when order_total < 0 then 'negative_order_total'
         end as rejection_reason
@@ -76,14 +96,6 @@ classified as (
 
 final as (
     select
-        raw_order_id,
-        raw_customer_id,
-        raw_ordered_at,
-        raw_status,
-        raw_order_total,
-        raw_currency,
-        raw_delivered_at,
-        raw_updated_at,
         order_id,
         customer_id,
         ordered_at,
@@ -94,7 +106,11 @@ final as (
         updated_at,
         version_rank,
         rejection_reason,
-        {{ row_disposition() }} as row_disposition
+        {{ row_disposition() }} as row_disposition,
+        case when rejection_reason is not null then raw_order_id end as raw_key,
+        case when rejection_reason is not null then {{ raw_values_text([
+            'order_id', 'customer_id', 'ordered_at', 'status', 'order_total', 'currency', 'delivered_at', 'updated_at',
+        ]) }} end as raw_values
     from classified
 )
 

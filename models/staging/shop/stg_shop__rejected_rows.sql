@@ -19,63 +19,44 @@ return_rows as (
     select * from {{ ref('stg_shop__return_rows') }}
 ),
 
-rejected_customers as (
+final as (
     select
         'customers' as source_table,
-        raw_customer_id as raw_key,
+        raw_key,
         rejection_reason,
-        {{ raw_values_text([
-            'customer_id', 'email', 'full_name', 'age', 'gender', 'location', 'created_at', 'updated_at',
-        ]) }} as raw_values
+        raw_values
     from customer_rows
     where row_disposition = 'rejected'
-),
 
-rejected_orders as (
+    union all
+
     select
         'orders' as source_table,
-        raw_order_id as raw_key,
+        raw_key,
         rejection_reason,
-        {{ raw_values_text([
-            'order_id', 'customer_id', 'ordered_at', 'status', 'order_total', 'currency', 'delivered_at', 'updated_at',
-        ]) }} as raw_values
+        raw_values
     from order_rows
     where row_disposition = 'rejected'
-),
 
-rejected_order_items as (
+    union all
+
     select
         'order_items' as source_table,
-        coalesce(raw_order_id, '<null>') || ':' || coalesce(raw_line_number, '<null>') as raw_key,
+        raw_key,
         rejection_reason,
-        {{ raw_values_text([
-            'order_id', 'line_number', 'product_id', 'category', 'variant', 'quantity', 'unit_price',
-        ]) }} as raw_values
+        raw_values
     from order_item_rows
     where row_disposition = 'rejected'
-),
 
-rejected_returns as (
+    union all
+
     select
         'returns' as source_table,
-        raw_return_id as raw_key,
+        raw_key,
         rejection_reason,
-        {{ raw_values_text([
-            'return_id', 'order_id', 'line_number', 'requested_at', 'refund_amount', 'reason',
-            'tracking_confirmed', 'status',
-        ]) }} as raw_values
+        raw_values
     from return_rows
     where row_disposition = 'rejected'
-),
-
-final as (
-    select * from rejected_customers
-    union all
-    select * from rejected_orders
-    union all
-    select * from rejected_order_items
-    union all
-    select * from rejected_returns
 )
 
 select * from final

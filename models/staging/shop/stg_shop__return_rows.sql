@@ -1,5 +1,5 @@
 -- Every raw return row, parsed, with what became of it: clean, duplicate (the
--- same return exported again) or rejected (with the reason).
+-- same return exported again) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
 {{ config(materialized='table') }}
@@ -25,9 +25,19 @@ order_versions as (
     where order_id is not null and version_rank = 1
 ),
 
-parsed as (
+-- Return statuses are few: normalise each distinct spelling once, not once per row.
+status_lookup as (
     select
-        -- raw values, for the rejected-rows model
+        raw_statuses.status as raw_status,
+        return_status_synonyms.return_status
+    from (select distinct status from raw_returns) as raw_statuses
+    left join return_status_synonyms
+        on {{ vocabulary_key('raw_statuses.status') }} = return_status_synonyms.spelling
+),
+
+-- Each raw value trimmed once (blank becomes null); the rules below read these.
+trimmed as (
+    select
         raw_returns.return_id as raw_return_id,
         raw_returns.order_id as raw_order_id,
         raw_returns.line_number as raw_line_number,
@@ -36,28 +46,35 @@ parsed as (
         raw_returns.reason as raw_reason,
         raw_returns.tracking_confirmed as raw_tracking_confirmed,
         raw_returns.status as raw_status,
-
-        -- clean values
         {{ clean_text('raw_returns.return_id') }} as return_id,
         {{ clean_text('raw_returns.order_id') }} as order_id,
-        {{ parse_integer('raw_returns.line_number') }} as line_number,
-        {{ parse_timestamp('raw_returns.requested_at') }} as requested_at,
-        {{ parse_decimal('raw_returns.refund_amount') }} as parsed_refund_amount,
+        {{ clean_text('raw_returns.line_number') }} as line_number_text,
+        {{ clean_text('raw_returns.requested_at') }} as requested_at_text,
+        {{ clean_text('raw_returns.refund_amount') }} as refund_amount_text,
         {{ clean_text('raw_returns.reason') }} as reason,
-        {{ parse_boolean('raw_returns.tracking_confirmed') }} as is_tracking_confirmed,
+        {{ clean_text('raw_returns.tracking_confirmed') }} as tracking_confirmed_text,
         -- A return without a status has at least been requested.
         case
             when {{ clean_text('raw_returns.status') }} is null then 'requested'
-            else return_status_synonyms.return_status
-        end as return_status,
-        {{ row_fingerprint([
-            'raw_returns.return_id', 'raw_returns.order_id', 'raw_returns.line_number',
-            'raw_returns.requested_at', 'raw_returns.refund_amount', 'raw_returns.reason',
-            'raw_returns.tracking_confirmed', 'raw_returns.status',
-        ]) }} as row_fingerprint
+            else status_lookup.return_status
+        end as return_status
     from raw_returns
-    left join return_status_synonyms
-        on {{ vocabulary_key('raw_returns.status') }} = return_status_synonyms.spelling
+    left join status_lookup
+        on raw_returns.status = status_lookup.raw_status
+),
+
+parsed as (
+    select
+        *,
+        {{ parse_integer('line_number_text') }} as line_number,
+        {{ parse_timestamp('requested_at_text') }} as requested_at,
+        {{ parse_decimal('refund_amount_text') }} as parsed_refund_amount,
+        {{ parse_boolean('tracking_confirmed_text') }} as is_tracking_confirmed,
+        {{ row_fingerprint([
+            'raw_return_id', 'raw_order_id', 'raw_line_number', 'raw_requested_at',
+            'raw_refund_amount', 'raw_reason', 'raw_tracking_confirmed', 'raw_status',
+        ], key='return_id') }} as row_fingerprint
+    from trimmed
 ),
 
 versions as (
@@ -97,12 +114,11 @@ classified as (
             when order_id is null then 'missing_order_id'
             when order_disposition is null then 'unknown_order'
             when order_disposition = 'rejected' then 'order_rejected'
-            when {{ clean_text('raw_requested_at') }} is null then 'missing_requested_at'
+            when requested_at_text is null then 'missing_requested_at'
             when requested_at is null then 'unparseable_requested_at'
-            when {{ clean_text('raw_line_number') }} is not null and line_number is null then 'invalid_line_number'
+            when line_number_text is not null and line_number is null then 'invalid_line_number'
             when return_status is null then 'unknown_return_status'
-            when {{ clean_text('raw_refund_amount') }} is not null and parsed_refund_amount is null
-                then 'non_numeric_refund_amount'
+            when refund_amount_text is not null and parsed_refund_amount is null then 'non_numeric_refund_amount'
             when parsed_refund_amount < 0 then 'negative_refund_amount'
             when parsed_refund_amount > order_total then 'refund_exceeds_order_total'
         end as rejection_reason
@@ -111,14 +127,6 @@ classified as (
 
 final as (
     select
-        raw_return_id,
-        raw_order_id,
-        raw_line_number,
-        raw_requested_at,
-        raw_refund_amount,
-        raw_reason,
-        raw_tracking_confirmed,
-        raw_status,
         return_id,
         order_id,
         line_number,
@@ -130,7 +138,12 @@ final as (
         return_status,
         version_rank,
         rejection_reason,
-        {{ row_disposition() }} as row_disposition
+        {{ row_disposition() }} as row_disposition,
+        case when rejection_reason is not null then raw_return_id end as raw_key,
+        case when rejection_reason is not null then {{ raw_values_text([
+            'return_id', 'order_id', 'line_number', 'requested_at', 'refund_amount', 'reason',
+            'tracking_confirmed', 'status',
+        ]) }} end as raw_values
     from classified
 )
 
