@@ -4,16 +4,19 @@
     {%- for name in var_rules() -%}
         {%- do get_var(name) -%}
     {%- endfor -%}
-    {%- if get_var('customer_age_min') >= get_var('customer_age_max') -%}
-        {{ exceptions.raise_compiler_error(
-            "Invalid vars 'customer_age_min' (" ~ get_var('customer_age_min') ~ ") and 'customer_age_max' ("
-            ~ get_var('customer_age_max') ~ "): the minimum must be below the maximum."
-        ) }}
-    {%- endif -%}
-    {%- if get_var('raw_data_dir') and get_var('raw_schema') -%}
-        {{ exceptions.raise_compiler_error(
-            "Invalid vars 'raw_data_dir' and 'raw_schema': set one of them (files or warehouse tables), not both."
-        ) }}
-    {%- endif -%}
+    {%- do check_vars_ascending('customer_age_min', 'customer_age_max') -%}
+    {%- do check_vars_ascending('lifecycle_active_days', 'lifecycle_lapsed_days') -%}
+    {%- do raw_data_mode() -%}
     select 1 {#- on-run-start needs a statement -#}
+{% endmacro %}
+
+
+{% macro check_vars_ascending(low_name, high_name) %}
+    {#- Stops the build unless var low_name is below var high_name. -#}
+    {%- if get_var(low_name) >= get_var(high_name) -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid vars '" ~ low_name ~ "' (" ~ get_var(low_name) ~ ") and '" ~ high_name ~ "' ("
+            ~ get_var(high_name) ~ "): the first must be below the second."
+        ) }}
+    {%- endif -%}
 {% endmacro %}

@@ -1,7 +1,11 @@
 {% macro var_rules() %}
     {#- Every var the project reads, with the form it accepts. get_var() checks a
-        var against its rule; validate_vars() (on-run-start) checks them all, so a
-        bad value stops the build before any model runs, whatever is selected. -#}
+        var against its rule; validate_vars() (on-run-start) checks them all and
+        the rules that tie vars together, so a bad value stops the build before
+        any model runs, whatever is selected. Defaults live in dbt_project.yml. -#}
+    {%- set order_statuses = [
+        'placed', 'paid', 'shipped', 'delivered', 'completed', 'returned', 'partially_returned', 'cancelled', 'failed',
+    ] -%}
     {{ return({
         'raw_data_dir': {'kind': 'text', 'nullable': true,
             'form': 'a folder path holding customers.csv or customers.parquet, etc.'},
@@ -9,5 +13,20 @@
             'form': 'the name of a schema holding the raw tables'},
         'customer_age_min': {'kind': 'integer', 'min': 0, 'max': 150},
         'customer_age_max': {'kind': 'integer', 'min': 0, 'max': 150},
+        'as_of_date': {'kind': 'as_of_date', 'nullable': true,
+            'form': "unset, 'today', or a date written YYYY-MM-DD"},
+        'counted_order_statuses': {'kind': 'subset', 'choices': order_statuses},
+        'at_risk_recency_percentile': {'kind': 'fraction'},
+        'at_risk_frequency_percentile': {'kind': 'fraction'},
+        'at_risk_percentile_method': {'kind': 'choice', 'choices': ['cont', 'disc']},
+        'at_risk_recency_days': {'kind': 'number', 'nullable': true, 'min': 0,
+            'form': 'unset, or a number of days of 0 or more'},
+        'at_risk_max_orders': {'kind': 'number', 'nullable': true, 'min': 0,
+            'form': 'unset, or a number of orders of 0 or more'},
+        'rfm_recency_bins': {'kind': 'bins', 'nullable': true},
+        'rfm_frequency_bins': {'kind': 'bins', 'nullable': true},
+        'rfm_monetary_bins': {'kind': 'bins', 'nullable': true},
+        'lifecycle_active_days': {'kind': 'integer', 'min': 0, 'max': 100000},
+        'lifecycle_lapsed_days': {'kind': 'integer', 'min': 0, 'max': 100000},
     }) }}
 {% endmacro %}

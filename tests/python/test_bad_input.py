@@ -64,7 +64,7 @@ def test_a_table_in_two_formats_is_refused(run_dbt, minimal_folder: Path) -> Non
         ({"customer_age_max": 1000}, "Invalid value for var 'customer_age_max': got 1000; expected an integer"),
         (
             {"customer_age_min": 50, "customer_age_max": 40},
-            "Invalid vars 'customer_age_min' (50) and 'customer_age_max' (40): the minimum must be below the maximum.",
+            "Invalid vars 'customer_age_min' (50) and 'customer_age_max' (40): the first must be below the second.",
         ),
         ({"raw_data_dir": 42}, "Invalid value for var 'raw_data_dir': got 42; expected a folder path"),
         ({"raw_data_dir": "/tmp", "raw_schema": "raw"}, "Invalid vars 'raw_data_dir' and 'raw_schema': set one"),

@@ -1,0 +1,30 @@
+-- The one day every metric and segment of this build is evaluated on (spec
+-- section 1): var as_of_date when set, else the day after the latest counted
+-- order, so a build over a fixed dataset gives the same result on any day.
+-- With no counted order at all, the current date.
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+latest_counted_order as (
+    select max(order_date) as latest_order_date
+    from orders
+    where order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+),
+
+final as (
+    select
+        {%- if as_of_date_override() is not none %}
+        {{ as_of_date_override() }} as as_of_date
+        {%- else %}
+        coalesce(
+            cast({{ dbt.dateadd('day', 1, 'latest_order_date') }} as date),
+            current_date
+        ) as as_of_date
+        {%- endif %}
+    from latest_counted_order
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- The orders that count (spec section 2): a status in var
+-- counted_order_statuses, ordered on or before the as-of date. Every metric
+-- downstream reads orders through this model.
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.order_date,
+        orders.delivered_at,
+        orders.order_status,
+        orders.order_total,
+        orders.is_orphan_customer,
+        as_of.as_of_date
+    from orders
+    cross join as_of
+    where
+        orders.order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+        and orders.order_date <= as_of.as_of_date
+)
+
+select * from final

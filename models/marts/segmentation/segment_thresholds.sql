@@ -1,0 +1,77 @@
+-- Every threshold used in this build, one row per threshold (spec section 3):
+-- its name, the percentile it was computed at (null when fixed by a var), its
+-- value and the population it was computed over.
+{%- set bins = {
+    'recency': get_var('rfm_recency_bins'),
+    'frequency': get_var('rfm_frequency_bins'),
+    'monetary': get_var('rfm_monetary_bins'),
+} %}
+
+with
+
+thresholds as (
+    select * from {{ ref('int_segment_thresholds') }}
+),
+
+final as (
+    select
+        as_of_date,
+        'at_risk_recency_days' as threshold_name,
+        case when at_risk_recency_percentile is null then 'fixed' else at_risk_percentile_method end
+            as threshold_method,
+        cast(at_risk_recency_percentile as {{ type_double() }}) as percentile,
+        at_risk_recency_threshold_days as threshold_value,
+        population
+    from thresholds
+
+    union all
+
+    select
+        as_of_date,
+        'at_risk_max_orders' as threshold_name,
+        case when at_risk_frequency_percentile is null then 'fixed' else at_risk_percentile_method end
+            as threshold_method,
+        cast(at_risk_frequency_percentile as {{ type_double() }}) as percentile,
+        at_risk_frequency_threshold as threshold_value,
+        population
+    from thresholds
+
+    union all
+
+    select
+        as_of_date,
+        'lifecycle_active_days' as threshold_name,
+        'fixed' as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        cast(lifecycle_active_days as {{ type_double() }}) as threshold_value,
+        population
+    from thresholds
+
+    union all
+
+    select
+        as_of_date,
+        'lifecycle_lapsed_days' as threshold_name,
+        'fixed' as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        cast(lifecycle_lapsed_days as {{ type_double() }}) as threshold_value,
+        population
+    from thresholds
+    {%- for dimension, cuts in bins.items() if cuts is not none %}
+        {%- for cut in cuts %}
+
+    union all
+
+    select
+        as_of_date,
+        'rfm_{{ dimension }}_bin_{{ loop.index }}' as threshold_name,
+        'fixed' as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        cast({{ cut }} as {{ type_double() }}) as threshold_value,
+        population
+    from thresholds
+        {%- endfor %}
+    {%- endfor %}
+)
+
+select * from final
