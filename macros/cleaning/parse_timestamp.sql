@@ -1,9 +1,14 @@
 {% macro timestamp_pattern() -%}
     {#- The contract's formats: YYYY-MM-DD, YYYY/MM/DD, and ISO timestamps
         (T or space, optional seconds and fraction) with an optional zone after
-        the time: Z, +HH, +HHMM or +HH:MM. Groups: 1 date, 2 time, 3 zone sign,
-        4 zone hours, 5 zone minutes. -#}
-    {{- return('^([0-9]{4}[-/][0-9]{2}[-/][0-9]{2})(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]{1,9})?)?)(?:Z|([+-])([0-9]{2}):?([0-9]{2})?)?)?$') -}}
+        the time: Z, +HH, +HHMM or +HH:MM (up to 14 hours). Months, days,
+        hours, minutes and seconds must be in range; only a day past its
+        month's end (30 February) is left to the date check. Groups: 1 date,
+        2 time, 3 zone sign, 4 zone hours, 5 zone minutes. -#}
+    {%- set date = '([0-9]{4}[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12][0-9]|3[01]))' -%}
+    {%- set time = '((?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?)' -%}
+    {%- set zone = '(?:Z|([+-])(0[0-9]|1[0-4]):?([0-5][0-9])?)' -%}
+    {{- return('^' ~ date ~ '(?:[T ]' ~ time ~ zone ~ '?)?$') -}}
 {%- endmacro %}
 
 
@@ -34,6 +39,34 @@
                 + coalesce(cast({{ regexp_group(text, pattern, 5) }} as integer), 0)
             )
         ) * interval '1 minute'
+    end
+{%- endmacro %}
+
+{% macro postgres__parse_timestamp(expression) -%}
+    {#- Postgres has no try_cast and a failed cast stops the query, so the day
+        is checked against its month's length before casting; CASE evaluates
+        its branches in order, so nothing unmatched is ever cast. -#}
+    {%- set text = expression -%}
+    {%- set pattern = timestamp_pattern() -%}
+    {%- set month_start = "cast(replace(left(" ~ text ~ ", 7), '/', '-') || '-01' as date)" -%}
+    case
+        when not {{ regexp_matches(text, pattern) }} then null
+        when cast(substr({{ text }}, 9, 2) as integer)
+            > extract(day from {{ month_start }} + interval '1 month' - interval '1 day')
+            then null
+        else
+            cast(
+                replace({{ regexp_group(text, pattern, 1) }}, '/', '-')
+                || ' ' || coalesce(left({{ regexp_group(text, pattern, 2) }}, 15), '00:00:00')
+                as timestamp
+            )
+            - (
+                case when {{ regexp_group(text, pattern, 3) }} = '-' then -1 else 1 end
+                * (
+                    coalesce(cast({{ regexp_group(text, pattern, 4) }} as integer), 0) * 60
+                    + coalesce(cast({{ regexp_group(text, pattern, 5) }} as integer), 0)
+                )
+            ) * interval '1 minute'
     end
 {%- endmacro %}
 

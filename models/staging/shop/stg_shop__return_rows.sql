@@ -132,7 +132,7 @@ final as (
         line_number,
         requested_at,
         -- A return without a refund amount refunded nothing (yet).
-        coalesce(parsed_refund_amount, 0) as refund_amount,
+        cast(coalesce(parsed_refund_amount, 0) as decimal(18, 4)) as refund_amount,
         reason,
         is_tracking_confirmed,
         return_status,
