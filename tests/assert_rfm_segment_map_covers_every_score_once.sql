@@ -8,10 +8,14 @@ segment_map as (
 
 scores as (
     select 1 as score
-    union all select 2
-    union all select 3
-    union all select 4
-    union all select 5
+    union all
+    select 2 as score
+    union all
+    select 3 as score
+    union all
+    select 4 as score
+    union all
+    select 5 as score
 ),
 
 combinations as (

@@ -2,6 +2,10 @@
 -- section 1): var as_of_date when set, else the day after the latest counted
 -- order, so a build over a fixed dataset gives the same result on any day.
 -- With no counted order at all, the current date.
+{%- set as_of_expression = as_of_date_override() or (
+    'coalesce(cast(' ~ dbt.dateadd('day', 1, 'latest_order_date') ~ ' as date), current_date)'
+) %}
+
 with
 
 orders as (
@@ -15,15 +19,7 @@ latest_counted_order as (
 ),
 
 final as (
-    select
-        {%- if as_of_date_override() is not none %}
-        {{ as_of_date_override() }} as as_of_date
-        {%- else %}
-        coalesce(
-            cast({{ dbt.dateadd('day', 1, 'latest_order_date') }} as date),
-            current_date
-        ) as as_of_date
-        {%- endif %}
+    select {{ as_of_expression }} as as_of_date
     from latest_counted_order
 )
 

@@ -49,10 +49,20 @@ customer_orders as (
         customer_id,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
+        max(as_of_date) as as_of_date,
         count(*) as frequency,
         sum(order_total) as monetary
     from counted_orders
     group by customer_id
+),
+
+customer_order_days as (
+    select
+        *,
+        -- dbt.datediff renders one long line per adapter: hence the noqa.
+        cast({{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as integer) as recency_days,  -- noqa: LT05
+        cast({{ dbt.datediff('first_order_date', 'as_of_date', 'day') }} as integer) as tenure_days  -- noqa: LT05
+    from customer_orders
 ),
 
 all_customers as (
@@ -80,10 +90,8 @@ final as (
         as_of.as_of_date,
         customer_orders.first_order_date,
         customer_orders.last_order_date,
-        cast({{ dbt.datediff('customer_orders.last_order_date', 'as_of.as_of_date', 'day') }} as integer)
-            as recency_days,
-        cast({{ dbt.datediff('customer_orders.first_order_date', 'as_of.as_of_date', 'day') }} as integer)
-            as tenure_days,
+        customer_orders.recency_days,
+        customer_orders.tenure_days,
 
         -- measures
         cast(coalesce(customer_orders.frequency, 0) as integer) as frequency,
@@ -99,7 +107,7 @@ final as (
         customer_orders.customer_id is not null as has_counted_order
     from all_customers
     cross join as_of
-    left join customer_orders
+    left join customer_order_days as customer_orders
         on all_customers.customer_id = customer_orders.customer_id
     left join customer_refunds
         on all_customers.customer_id = customer_refunds.customer_id

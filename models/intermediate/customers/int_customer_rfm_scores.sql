@@ -5,6 +5,12 @@
 {%- set recency_bins = get_var('rfm_recency_bins') %}
 {%- set frequency_bins = get_var('rfm_frequency_bins') %}
 {%- set monetary_bins = get_var('rfm_monetary_bins') %}
+{%- set r_score = bin_score('recency_days', recency_bins, higher_is_better=false) if recency_bins is not none
+    else quantile_score('recency_days', higher_is_better=false) %}
+{%- set f_score = bin_score('frequency', frequency_bins, higher_is_better=true) if frequency_bins is not none
+    else quantile_score('frequency', higher_is_better=true) %}
+{%- set m_score = bin_score('monetary', monetary_bins, higher_is_better=true) if monetary_bins is not none
+    else quantile_score('monetary', higher_is_better=true) %}
 
 with
 
@@ -25,21 +31,9 @@ purchasers as (
 final as (
     select
         customer_id,
-        {% if recency_bins is not none -%}
-        {{ bin_score('recency_days', recency_bins, higher_is_better=false) }}
-        {%- else -%}
-        {{ quantile_score('recency_days', higher_is_better=false) }}
-        {%- endif %} as r_score,
-        {% if frequency_bins is not none -%}
-        {{ bin_score('frequency', frequency_bins, higher_is_better=true) }}
-        {%- else -%}
-        {{ quantile_score('frequency', higher_is_better=true) }}
-        {%- endif %} as f_score,
-        {% if monetary_bins is not none -%}
-        {{ bin_score('monetary', monetary_bins, higher_is_better=true) }}
-        {%- else -%}
-        {{ quantile_score('monetary', higher_is_better=true) }}
-        {%- endif %} as m_score
+        {{ r_score }} as r_score,
+        {{ f_score }} as f_score,
+        {{ m_score }} as m_score
     from purchasers
 )
 
