@@ -4,13 +4,21 @@
         values, in double precision. Every implementation computes
         lo + (hi - lo) * ((n - 1) * fraction - floor((n - 1) * fraction)), so
         every engine returns the same double. Null over no rows.
-        Postgres, Snowflake and Redshift use the standard ordered-set aggregate
-        of default__; DuckDB, Spark and BigQuery spell it their own way. -#}
+        Postgres and Snowflake use the standard ordered-set aggregate of
+        default__; DuckDB, Spark and BigQuery spell it their own way. -#}
     {{ return(adapter.dispatch('percentile_cont', 'risk_segmentation')(expression, fraction)) }}
 {%- endmacro %}
 
 {% macro default__percentile_cont(expression, fraction) -%}
     percentile_cont({{ fraction }}) within group (order by cast({{ expression }} as {{ type_double() }}))
+{%- endmacro %}
+
+{% macro postgres__percentile_cont(expression, fraction) -%}
+    {{ default__percentile_cont(expression, fraction) }}
+{%- endmacro %}
+
+{% macro snowflake__percentile_cont(expression, fraction) -%}
+    {{ default__percentile_cont(expression, fraction) }}
 {%- endmacro %}
 
 {% macro duckdb__percentile_cont(expression, fraction) -%}

@@ -2,13 +2,21 @@
     {#- The discrete percentile of expression at fraction, as an aggregate: the
         first value (in ascending order, non-null values) whose cumulative share
         of rows reaches fraction. Always a value of the data, in its own type.
-        Null over no rows. Postgres, Snowflake and Redshift use the standard
-        ordered-set aggregate of default__. -#}
+        Null over no rows. Postgres and Snowflake use the standard ordered-set
+        aggregate of default__. -#}
     {{ return(adapter.dispatch('percentile_disc', 'risk_segmentation')(expression, fraction)) }}
 {%- endmacro %}
 
 {% macro default__percentile_disc(expression, fraction) -%}
     percentile_disc({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro postgres__percentile_disc(expression, fraction) -%}
+    {{ default__percentile_disc(expression, fraction) }}
+{%- endmacro %}
+
+{% macro snowflake__percentile_disc(expression, fraction) -%}
+    {{ default__percentile_disc(expression, fraction) }}
 {%- endmacro %}
 
 {% macro duckdb__percentile_disc(expression, fraction) -%}

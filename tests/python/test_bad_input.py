@@ -67,6 +67,19 @@ def test_a_table_in_two_formats_is_refused(run_dbt, minimal_folder: Path) -> Non
             "Invalid vars 'customer_age_min' (50) and 'customer_age_max' (40): the first must be below the second.",
         ),
         ({"raw_data_dir": 42}, "Invalid value for var 'raw_data_dir': got 42; expected a folder path"),
+        (
+            {"as_of_date": "2024-02-30"},
+            "Invalid value for var 'as_of_date': got \"2024-02-30\"; expected unset, 'today'",
+        ),
+        (
+            {"at_risk_recency_percentile": 1.5},
+            "Invalid value for var 'at_risk_recency_percentile': got 1.5; expected a number strictly between 0 and 1",
+        ),
+        (
+            {"rfm_frequency_bins": [2, 4, 3, 6]},
+            "Invalid value for var 'rfm_frequency_bins': got [2, 4, 3, 6]; expected unset, or a list of 4 strictly",
+        ),
+        ({"counted_order_statuses": ["paid", "lost"]}, "Invalid value for var 'counted_order_statuses'"),
         ({"raw_data_dir": "/tmp", "raw_schema": "raw"}, "Invalid vars 'raw_data_dir' and 'raw_schema': set one"),
     ],
 )
