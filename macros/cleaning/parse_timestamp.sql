@@ -24,21 +24,8 @@
 {%- endmacro %}
 
 {% macro default__parse_timestamp(expression) -%}
-    {%- set text = expression -%}
-    {%- set pattern = timestamp_pattern() -%}
-    case when {{ regexp_matches(text, pattern) }} then
-        try_cast(
-            replace({{ regexp_group(text, pattern, 1) }}, '/', '-')
-            || ' ' || coalesce(left({{ regexp_group(text, pattern, 2) }}, 15), '00:00:00')
-            as timestamp
-        )
-        - (
-            case when {{ regexp_group(text, pattern, 3) }} = '-' then -1 else 1 end
-            * (
-                coalesce(cast({{ regexp_group(text, pattern, 4) }} as integer), 0) * 60
-                + coalesce(cast({{ regexp_group(text, pattern, 5) }} as integer), 0)
-            )
-        ) * interval '1 minute'
+    case when {{ regexp_matches(expression, timestamp_pattern()) }} then
+        {{ utc_timestamp_from_parts(expression, 'try_cast') }}
     end
 {%- endmacro %}
 
@@ -46,28 +33,33 @@
     {#- Postgres has no try_cast and a failed cast stops the query, so the day
         is checked against its month's length before casting; CASE evaluates
         its branches in order, so nothing unmatched is ever cast. -#}
-    {%- set text = expression -%}
-    {%- set pattern = timestamp_pattern() -%}
-    {%- set month_start = "cast(replace(left(" ~ text ~ ", 7), '/', '-') || '-01' as date)" -%}
+    {%- set month_start = "cast(replace(left(" ~ expression ~ ", 7), '/', '-') || '-01' as date)" -%}
     case
-        when not {{ regexp_matches(text, pattern) }} then null
-        when cast(substr({{ text }}, 9, 2) as integer)
+        when not {{ regexp_matches(expression, timestamp_pattern()) }} then null
+        when cast(substr({{ expression }}, 9, 2) as integer)
             > extract(day from {{ month_start }} + interval '1 month' - interval '1 day')
             then null
-        else
-            cast(
-                replace({{ regexp_group(text, pattern, 1) }}, '/', '-')
-                || ' ' || coalesce(left({{ regexp_group(text, pattern, 2) }}, 15), '00:00:00')
-                as timestamp
-            )
-            - (
-                case when {{ regexp_group(text, pattern, 3) }} = '-' then -1 else 1 end
-                * (
-                    coalesce(cast({{ regexp_group(text, pattern, 4) }} as integer), 0) * 60
-                    + coalesce(cast({{ regexp_group(text, pattern, 5) }} as integer), 0)
-                )
-            ) * interval '1 minute'
+        else {{ utc_timestamp_from_parts(expression, 'cast') }}
     end
+{%- endmacro %}
+
+{% macro utc_timestamp_from_parts(text, cast_function) -%}
+    {#- A text that matches timestamp_pattern as a UTC timestamp, from the
+        pattern's groups: the local date and time (fraction cut to
+        microseconds) minus the zone offset. -#}
+    {%- set pattern = timestamp_pattern() -%}
+    {{ cast_function }}(
+        replace({{ regexp_group(text, pattern, 1) }}, '/', '-')
+        || ' ' || coalesce(left({{ regexp_group(text, pattern, 2) }}, 15), '00:00:00')
+        as timestamp
+    )
+    - (
+        case when {{ regexp_group(text, pattern, 3) }} = '-' then -1 else 1 end
+        * (
+            coalesce(cast({{ regexp_group(text, pattern, 4) }} as integer), 0) * 60
+            + coalesce(cast({{ regexp_group(text, pattern, 5) }} as integer), 0)
+        )
+    ) * interval '1 minute'
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(expression) -%}
