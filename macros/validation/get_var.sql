@@ -48,14 +48,15 @@
             {{ return(none) }}
         {%- endfor -%}
         {{ return(values | unique | list) }}
-    {%- elif rule.kind == 'bins' -%}
-        {%- if value is string or value is not iterable or value | length != 4 -%}
+    {%- elif rule.kind in ('bins', 'ascending') -%}
+        {%- if value is string or value is not iterable or value | length != rule.get('length', 4) -%}
             {{ return(none) }}
         {%- endif -%}
         {%- set bins = [] -%}
         {%- for item in value -%}
             {%- set number = as_number(item) -%}
-            {%- if number is none or (bins and number <= bins[-1]) -%}
+            {%- if number is none or (bins and number <= bins[-1])
+                or ('min' in rule and number < rule.min) or ('max' in rule and number > rule.max) -%}
                 {{ return(none) }}
             {%- endif -%}
             {%- do bins.append(number) -%}

@@ -28,5 +28,11 @@
         'rfm_monetary_bins': {'kind': 'bins', 'nullable': true},
         'lifecycle_active_days': {'kind': 'integer', 'min': 0, 'max': 100000},
         'lifecycle_lapsed_days': {'kind': 'integer', 'min': 0, 'max': 100000},
+        'return_tier_mode': {'kind': 'choice', 'choices': ['relative', 'absolute']},
+        'return_tier_multipliers': {'kind': 'ascending', 'length': 3, 'min': 0,
+            'form': 'a list of 3 strictly ascending multipliers of the store return rate, such as [0.5, 2, 4]'},
+        'return_tier_rates': {'kind': 'ascending', 'length': 3, 'min': 0, 'max': 1,
+            'form': 'a list of 3 strictly ascending return rates between 0 and 1, such as [0.05, 0.2, 0.4]'},
+        'return_min_orders': {'kind': 'integer', 'min': 1, 'max': 100000},
     }) }}
 {% endmacro %}
