@@ -31,6 +31,7 @@
             or (rule.kind == 'integer' and number != number | int)
             or (rule.kind == 'fraction' and not (0 < number < 1))
             or ('min' in rule and number < rule.min)
+            or ('above' in rule and number <= rule.above)
             or ('max' in rule and number > rule.max) -%}
             {{ return(none) }}
         {%- endif -%}
@@ -62,6 +63,20 @@
             {%- do bins.append(number) -%}
         {%- endfor -%}
         {{ return(bins) }}
+    {%- elif rule.kind == 'weights' -%}
+        {#- A mapping of exactly the named weights, each in [0, 1], summing to 1. -#}
+        {%- if value is not mapping or value.keys() | sort | list != rule['names'] | sort | list -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- set weights = {} -%}
+        {%- for weight_name in rule['names'] -%}
+            {%- set number = as_number(value[weight_name]) -%}
+            {%- if number is none or not (0 <= number <= 1) -%}
+                {{ return(none) }}
+            {%- endif -%}
+            {%- do weights.update({weight_name: number}) -%}
+        {%- endfor -%}
+        {{ return(weights if (weights.values() | sum - 1) | abs < 1e-9 else none) }}
     {%- elif rule.kind == 'as_of_date' -%}
         {%- if value == 'today' -%}
             {{ return('today') }}

@@ -6,6 +6,7 @@
     {%- set order_statuses = [
         'placed', 'paid', 'shipped', 'delivered', 'completed', 'returned', 'partially_returned', 'cancelled', 'failed',
     ] -%}
+    {%- set score_signals = ['rate', 'recency', 'pattern', 'value', 'reason', 'tenure'] -%}
     {{ return({
         'raw_data_dir': {'kind': 'text', 'nullable': true,
             'form': 'a folder path holding customers.csv or customers.parquet, etc.'},
@@ -34,5 +35,18 @@
         'return_tier_rates': {'kind': 'ascending', 'length': 3, 'min': 0, 'max': 1,
             'form': 'a list of 3 strictly ascending return rates between 0 and 1, such as [0.05, 0.2, 0.4]'},
         'return_min_orders': {'kind': 'integer', 'min': 1, 'max': 100000},
+        'bracketing_min_variants': {'kind': 'integer', 'min': 2, 'max': 1000},
+        'bracketing_min_orders': {'kind': 'integer', 'min': 1, 'max': 100000},
+        'quick_return_hours': {'kind': 'integer', 'min': 1, 'max': 100000},
+        'escalation_min_returns': {'kind': 'integer', 'min': 2, 'max': 100000},
+        'return_categories_min': {'kind': 'integer', 'min': 1, 'max': 100000},
+        'return_recency_half_life_days': {'kind': 'number', 'above': 0, 'max': 100000,
+            'form': 'a number of days above 0, such as 45'},
+        'return_recency_full_weight': {'kind': 'number', 'above': 0, 'max': 100000,
+            'form': 'a number above 0, such as 3'},
+        'return_tenure_full_orders': {'kind': 'integer', 'min': 1, 'max': 100000},
+        'return_score_weights': {'kind': 'weights', 'names': score_signals,
+            'form': 'a mapping of the weights ' ~ score_signals | join(', ')
+                ~ ', each from 0 to 1, summing to 1'},
     }) }}
 {% endmacro %}

@@ -27,17 +27,15 @@ return_metrics as (
 ),
 
 store as (
-    select
-        sum(returned_orders) as store_returned_orders,
-        sum(counted_orders) as store_counted_orders
-    from return_metrics
+    select * from {{ ref('int_store_return_rate') }}
 ),
 
 with_store as (
     select
         return_metrics.*,
         store.store_returned_orders,
-        store.store_counted_orders
+        store.store_counted_orders,
+        store.store_return_rate
     from return_metrics
     cross join store
 ),
@@ -58,8 +56,7 @@ final as (
         counted_orders,
         returned_orders,
         return_rate,
-        cast(store_returned_orders as {{ type_double() }})
-        / nullif(store_counted_orders, 0) as store_return_rate,
+        store_return_rate,
         is_new_customer,
         case
             when returned_orders = 0 then 'champion'

@@ -1,6 +1,7 @@
 -- Every threshold used in this build, one row per threshold (spec section 3):
 -- its name, the percentile it was computed at (null when fixed by a var), its
--- value and the population it was computed over.
+-- value and the population it was computed over. Return-risk thresholds are
+-- the store return rate and the rates at which each return tier begins.
 {%- set bins = {
     'recency': get_var('rfm_recency_bins'),
     'frequency': get_var('rfm_frequency_bins'),
@@ -11,6 +12,10 @@ with
 
 thresholds as (
     select * from {{ ref('int_segment_thresholds') }}
+),
+
+store_returns as (
+    select * from {{ ref('int_store_return_rate') }}
 ),
 
 final as (
@@ -72,6 +77,50 @@ final as (
     from thresholds
         {%- endfor %}
     {%- endfor %}
+
+    union all
+
+    select
+        as_of_date,
+        'store_return_rate' as threshold_name,
+        'ratio' as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        store_return_rate as threshold_value,
+        population
+    from store_returns
+
+    union all
+
+    select
+        as_of_date,
+        'return_tier_standard_rate' as threshold_name,
+        case when return_tier_mode = 'relative' then 'relative' else 'fixed' end as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        standard_limit_rate as threshold_value,
+        population
+    from store_returns
+
+    union all
+
+    select
+        as_of_date,
+        'return_tier_at_risk_rate' as threshold_name,
+        case when return_tier_mode = 'relative' then 'relative' else 'fixed' end as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        at_risk_limit_rate as threshold_value,
+        population
+    from store_returns
+
+    union all
+
+    select
+        as_of_date,
+        'return_tier_serial_returner_rate' as threshold_name,
+        case when return_tier_mode = 'relative' then 'relative' else 'fixed' end as threshold_method,
+        cast(null as {{ type_double() }}) as percentile,
+        serial_returner_limit_rate as threshold_value,
+        population
+    from store_returns
 )
 
 select * from final

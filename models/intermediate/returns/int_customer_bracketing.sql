@@ -1,0 +1,58 @@
+-- Bracketing (spec section 6, reference 002): ordering several sizes or
+-- colours of one product to keep one and return the rest. A customer is a
+-- bracketer after one order holding var bracketing_min_variants (3) variants
+-- of one product (single-order), or after var bracketing_min_orders (2)
+-- orders in which they ordered 2+ variants of one product and returned every
+-- variant but one (cross-order). Lines without a variant are not variants.
+-- One row per customer with a counted order line.
+with
+
+order_lines as (
+    select * from {{ ref('int_order_line_returns') }}
+),
+
+-- A variant is kept when any of its lines was kept.
+order_products as (
+    select
+        customer_id,
+        order_id,
+        product_id,
+        count(distinct variant) as variants,
+        count(distinct case when not is_returned then variant end) as kept_variants
+    from order_lines
+    where variant is not null
+    group by customer_id, order_id, product_id
+),
+
+bracketing_orders as (
+    select
+        customer_id,
+        order_id,
+        max(case when variants >= {{ get_var('bracketing_min_variants') }} then 1 else 0 end)
+            as is_single_order_bracketing,
+        max(case when variants >= 2 and kept_variants = 1 then 1 else 0 end)
+            as is_cross_order_bracketing
+    from order_products
+    group by customer_id, order_id
+),
+
+customer_bracketing as (
+    select
+        customer_id,
+        sum(is_single_order_bracketing) as single_order_bracketing_orders,
+        sum(is_cross_order_bracketing) as cross_order_bracketing_orders
+    from bracketing_orders
+    group by customer_id
+),
+
+final as (
+    select
+        customer_id,
+        cast(single_order_bracketing_orders as integer) as single_order_bracketing_orders,
+        cast(cross_order_bracketing_orders as integer) as cross_order_bracketing_orders,
+        single_order_bracketing_orders >= 1
+        or cross_order_bracketing_orders >= {{ get_var('bracketing_min_orders') }} as is_bracketer
+    from customer_bracketing
+)
+
+select * from final
