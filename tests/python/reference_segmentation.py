@@ -11,7 +11,11 @@ checked against a second implementation:
   order: older versions never come back);
 - counted orders, the as-of date, per-customer recency, frequency and
   monetary, the at-risk thresholds and flag, R/F/M quantile scores, the named
-  RFM segment and the lifecycle stage.
+  RFM segment and the lifecycle stage;
+- returns (section 6): ``returns.csv`` de-duplicated by ``return_id`` (the
+  version furthest along its life wins, then the latest request, then the
+  higher md5), the winner validated; per customer the orders with an accepted
+  return, the return rate, the store return rate and the return tier.
 
 Money is kept exact as integer ten-thousandths (``decimal(18, 4)``) and
 returned as ``Decimal``. Fixed RFM bins (vars ``rfm_*_bins``) are not covered.
@@ -36,6 +40,7 @@ import pyarrow.compute as pc
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STATUS_SYNONYMS = PROJECT_DIR / "seeds" / "vocabularies" / "order_status_synonyms.csv"
 SEGMENT_MAP = PROJECT_DIR / "seeds" / "segmentation" / "rfm_segment_map.csv"
+RETURN_STATUS_SYNONYMS = PROJECT_DIR / "seeds" / "vocabularies" / "return_status_synonyms.csv"
 
 DEFAULT_VARS: dict[str, Any] = {
     "as_of_date": None,
@@ -49,12 +54,25 @@ DEFAULT_VARS: dict[str, Any] = {
     "at_risk_max_orders": None,
     "lifecycle_active_days": 90,
     "lifecycle_lapsed_days": 180,
+    "return_tier_mode": "relative",
+    "return_tier_multipliers": [0.5, 2, 4],
+    "return_tier_rates": [0.05, 0.20, 0.40],
+    "return_min_orders": 3,
 }  # fmt: skip
 
 # Raw order columns in contract order: the fingerprint joins them in this order.
 ORDER_COLUMNS = [
     "order_id", "customer_id", "ordered_at", "status", "order_total", "currency", "delivered_at", "updated_at",
 ]  # fmt: skip
+
+RETURN_COLUMNS = [
+    "return_id", "order_id", "line_number", "requested_at", "refund_amount", "reason", "tracking_confirmed", "status",
+]  # fmt: skip
+# How far along its life a return version is: the furthest version wins.
+RETURN_PROGRESS = {"requested": 1, "approved": 2, "received": 3, "refunded": 4, "rejected": 4}
+# Whole numbers (macros/cleaning/parse_integer.sql), matched whole (fullmatch).
+INTEGER_PATTERN = r"[+-]?[0-9]{1,15}(?:[.]0+)?"
+RETURN_TIERS = ["champion", "standard", "at_risk", "serial_returner"]
 
 # The contract's timestamp formats (macros/cleaning/parse_timestamp.sql), with a
 # named group per component, matched with RE2 (pyarrow), as DuckDB does: $ is the
@@ -81,7 +99,8 @@ class Result:
     plus orphan ids with a counted order), indexed by ``customer_id``, with
     columns first_order_date, last_order_date, recency_days, frequency,
     monetary_units (int, ten-thousandths), monetary (Decimal), r_score, f_score,
-    m_score, rfm_segment, lifecycle_stage, is_at_risk. Score, segment and flag
+    m_score, rfm_segment, lifecycle_stage, is_at_risk, returned_orders,
+    return_rate, return_tier, is_new_customer. Score, segment, flag and return
     columns are filled for purchasers only.
     """
 
@@ -89,6 +108,7 @@ class Result:
     population: int
     recency_threshold: float | None
     frequency_threshold: float | None
+    store_return_rate: float | None
     customers: pd.DataFrame
 
     @property
@@ -103,7 +123,7 @@ class Result:
 
 
 def compute(raw_dir: Path, vars: dict[str, Any] | None = None) -> Result:
-    """Recompute the segmentation outputs from ``raw_dir``/customers.csv and orders.csv."""
+    """Recompute the segmentation outputs from ``raw_dir``/customers.csv, orders.csv and returns.csv."""
     settings = {**DEFAULT_VARS, **(vars or {})}
     customer_ids = clean_customer_ids(read_raw_csv(raw_dir / "customers.csv", ["customer_id"]))
     orders = clean_orders(read_raw_csv(raw_dir / "orders.csv", ORDER_COLUMNS))
@@ -134,9 +154,15 @@ def compute(raw_dir: Path, vars: dict[str, Any] | None = None) -> Result:
     else:
         recency = purchasers["recency_days"].astype(np.int64)
         scores["is_at_risk"] = (recency > recency_threshold) & (purchasers["frequency"] <= frequency_threshold)
-    customers = customers.join(scores)
+
+    returns_path = raw_dir / "returns.csv"
+    raw_returns = read_raw_csv(returns_path, RETURN_COLUMNS) if returns_path.exists() else None
+    returned = returned_order_ids(raw_returns, orders, as_of_date)
+    return_columns, store_return_rate = return_tiers(counted, returned, settings)
+
+    customers = customers.join(scores).join(return_columns)
     customers = customers.astype({"r_score": "Int64", "f_score": "Int64", "m_score": "Int64", "is_at_risk": "boolean"})
-    return Result(as_of_date, len(purchasers), recency_threshold, frequency_threshold, customers)
+    return Result(as_of_date, len(purchasers), recency_threshold, frequency_threshold, store_return_rate, customers)
 
 
 # --- reading and cleaning ---------------------------------------------------------------------------------------
@@ -301,6 +327,107 @@ def parse_decimal_units(text: pd.Series) -> pd.Series:
     )
     units = np.where(pc.equal(groups["sign"], "-").to_numpy(zero_copy_only=False), -magnitude, magnitude)
     return pd.Series(pd.array(np.where(matched, units, 0), dtype="Int64"), index=text.index).mask(~matched)
+
+
+def returned_order_ids(raw: pd.DataFrame | None, orders: pd.DataFrame, as_of_date: date) -> set[str]:
+    """Ids of the clean orders with at least one accepted return requested on or before the as-of date.
+
+    Accepted: the return's surviving version is valid (a clean order, a
+    parseable request time, a whole line number if any, a known status, a
+    refund that is a number from 0 to the order's total) and its status is not
+    rejected. Whether the order counts is decided by the caller.
+    """
+    if raw is None or raw.empty:
+        return set()
+    return_id = clean_text(raw["return_id"])
+    status = map_return_statuses(raw["status"])
+    requested_at = parse_timestamp(clean_text(raw["requested_at"]))
+
+    has_versions = return_id.notna() & return_id.duplicated(keep=False)
+    fingerprint = pd.Series("", index=raw.index, dtype=object)
+    fingerprint[has_versions] = row_fingerprints(raw.loc[has_versions, RETURN_COLUMNS])
+    versions = pd.DataFrame(
+        {
+            "return_id": return_id,
+            "progress": status.map(RETURN_PROGRESS).fillna(0).astype(np.int64),
+            "requested_key": requested_at.fillna(np.iinfo(np.int64).min).astype(np.int64),
+            "fingerprint": fingerprint,
+        }
+    )
+    versions = versions[versions["return_id"].notna()].sort_values(
+        ["return_id", "progress", "requested_key", "fingerprint"], ascending=[True, False, False, False]
+    )
+    winners = versions.drop_duplicates("return_id", keep="first").index
+
+    order_totals = orders.set_index("order_id")["order_total_units"]
+    order_id = clean_text(raw.loc[winners, "order_id"])
+    order_total = order_id.map(order_totals)
+    line_text = clean_text(raw.loc[winners, "line_number"])
+    refund_text = clean_text(raw.loc[winners, "refund_amount"])
+    refund = parse_decimal_units(refund_text)
+    valid = (
+        order_total.notna()
+        & requested_at[winners].notna()
+        & (line_text.isna() | line_text.fillna("").str.fullmatch(INTEGER_PATTERN))
+        & status[winners].notna()
+        & (refund_text.isna() | refund.notna())
+    )
+    refund_units = refund.fillna(0).astype(np.int64)
+    valid &= (refund_units >= 0) & (refund_units <= order_total.fillna(0).astype(np.int64))
+
+    requested_day = (requested_at[winners].fillna(0).astype(np.int64) // MICROS_PER_DAY).to_numpy()
+    accepted = valid & (status[winners] != "rejected") & (requested_day <= (as_of_date - date(1970, 1, 1)).days)
+    return set(order_id[accepted])
+
+
+def map_return_statuses(status: pd.Series) -> pd.Series:
+    """Clean return status via the synonyms seed; blank is requested; null when unknown."""
+    synonyms = pd.read_csv(RETURN_STATUS_SYNONYMS, dtype=str, keep_default_na=False)
+    lookup = dict(zip(synonyms["spelling"], synonyms["return_status"], strict=True))
+    return vocabulary_key(status).map(lookup).mask(clean_text(status).isna(), "requested")
+
+
+def return_tiers(counted: pd.DataFrame, returned: set[str], settings: dict[str, Any]) -> tuple[pd.DataFrame, float | None]:
+    """Per purchaser: returned_orders, return_rate, is_new_customer, return_tier; and the store return rate.
+
+    Limits compare exactly (fractions): a rate at a limit is in the tier above.
+    """
+    per_customer = (
+        counted.assign(is_returned=counted["order_id"].isin(returned))
+        .groupby("customer_id")
+        .agg(counted_orders=("order_id", "size"), returned_orders=("is_returned", "sum"))
+    )
+    store_counted = int(per_customer["counted_orders"].sum())
+    store_returned = int(per_customer["returned_orders"].sum())
+    store_rate = store_returned / store_counted if store_counted else None
+
+    relative = settings["return_tier_mode"] == "relative"
+    limits = [Fraction(str(limit)) for limit in settings["return_tier_multipliers" if relative else "return_tier_rates"]]
+    scale = Fraction(store_returned, store_counted) if relative and store_counted else Fraction(1)
+    min_orders = int(settings["return_min_orders"])
+
+    def tier(counted_orders: int, returned_orders: int) -> str:
+        if returned_orders == 0:
+            return "champion"
+        rate = Fraction(returned_orders, counted_orders)
+        reached = sum(rate >= limit * scale for limit in limits)
+        if counted_orders < min_orders:
+            reached = min(reached, 1)  # new customers: never above standard
+        return RETURN_TIERS[reached]
+
+    columns = pd.DataFrame(
+        {
+            "returned_orders": per_customer["returned_orders"].astype(np.int64),
+            "return_rate": per_customer["returned_orders"] / per_customer["counted_orders"],
+            "is_new_customer": per_customer["counted_orders"] < min_orders,
+            "return_tier": [
+                tier(int(c), int(r))
+                for c, r in zip(per_customer["counted_orders"], per_customer["returned_orders"], strict=True)
+            ],
+        },
+        index=per_customer.index,
+    )
+    return columns, store_rate
 
 
 # --- metrics, thresholds, scores --------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ For the shipped sample, a generated shop of 50,000 customers and a few
 hand-written edge cases, each at the default as-of date and at an earlier fixed
 one: dbt builds the marts in file mode, and every purchasing customer's recency,
 frequency, monetary, R/F/M scores, segment, lifecycle stage and at-risk flag,
-both at-risk thresholds and the set of at-risk customers must equal what the
-reference computes from the same raw files.
+returned orders, return rate, new-customer flag and return tier, both at-risk
+thresholds, the store return rate and the set of at-risk customers must equal
+what the reference computes from the same raw files.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ BUILD_MARTS = [
 COMPARED_COLUMNS = [
     "first_order_date", "last_order_date", "recency_days", "frequency", "monetary",
     "r_score", "f_score", "m_score", "rfm_segment", "lifecycle_stage", "is_at_risk",
+    "returned_orders", "return_rate", "is_new_customer", "return_tier",
 ]  # fmt: skip
 SHOWN_MISMATCHES = 5
 # Always shown in the side-by-side diff of a mismatching customer.
@@ -109,13 +111,40 @@ EDGE_ORDERS = [
     ("o20", "c03", "2023-09-09", "paid", "23", "EUR", "", ""),
     ("", "c03", "2023-09-10", "paid", "23", "EUR", "", ""),
 ]  # fmt: skip
+EDGE_RETURNS = [
+    ("return_id", "order_id", "line_number", "requested_at", "refund_amount", "reason", "tracking_confirmed", "status"),
+    # zone offsets next to the as-of date 2024-06-30: the first is on it in UTC, the second after it
+    ("r01", "o02", "", "2024-07-01T01:30+02:00", "", "", "", "refunded"),
+    ("r02", "o03", "1", "2024-06-30T23:30:00-02:00", "5", "", "", "received"),
+    # a later version further along its life wins; a rejected winner never counts
+    ("r03", "o18", "", "2023-06-10", "", "", "", "requested"),
+    ("r03", "o18", "", "2023-06-10", "21", "", "", "Refund issued"),
+    ("r04", "o19", "", "2022-06-05", "", "", "", "Denied"),
+    ("r04", "o19", "", "2022-06-04", "22", "", "", "refunded"),
+    # two returns of one order return it once; a blank status is requested
+    ("r05", "o09", "1", "2024-03-05", "1", "", "", ""),
+    ("r06", "o09", "2", "2024-03-06", "1", "", "", "approved"),
+    # rejected rows: refund above the order total, unknown order, rejected order,
+    # half a line, negative refund, unparseable request, unknown status
+    ("r07", "o20", "", "2023-09-15", "23.00001", "", "", "refunded"),
+    ("r08", "o99", "", "2023-09-15", "", "", "", "refunded"),
+    ("r09", "o11", "", "2023-09-15", "", "", "", "refunded"),
+    ("r10", "o12", "1.5", "2023-01-05", "", "", "", "refunded"),
+    ("r11", "o12", "", "2023-01-05", "-1", "", "", "refunded"),
+    ("r12", "o12", "", "2023-02-30", "", "", "", "refunded"),
+    ("r13", "o12", "", "2023-01-05", "", "", "", "lost in the post"),
+    # a return of an order that does not count (cancelled); a return of a counted order by c06
+    ("r14", "o05", "", "2025-03-02", "", "", "", "refunded"),
+    ("r15", "o07c", "1.0", "2023-11-20", "8", "", "", "received"),
+    ("", "o07c", "", "2023-11-20", "", "", "", "refunded"),
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def edge_cases_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The hand-written edge cases above, as customers.csv and orders.csv only."""
+    """The hand-written edge cases above, as customers.csv, orders.csv and returns.csv."""
     folder = tmp_path_factory.mktemp("edge_cases_raw")
-    for table, rows in (("customers", EDGE_CUSTOMERS), ("orders", EDGE_ORDERS)):
+    for table, rows in (("customers", EDGE_CUSTOMERS), ("orders", EDGE_ORDERS), ("returns", EDGE_RETURNS)):
         with open(folder / f"{table}.csv", "w", newline="", encoding="utf-8") as file:
             csv.writer(file).writerows(rows)
     return folder
@@ -134,25 +163,34 @@ def expected_rows(reference: Result) -> pd.DataFrame:
     for column in ("recency_days", "r_score", "f_score", "m_score"):
         rows[column] = rows[column].astype("int64")
     rows["is_at_risk"] = rows["is_at_risk"].astype(bool)
+    rows["returned_orders"] = rows["returned_orders"].astype("int64")
+    rows["is_new_customer"] = rows["is_new_customer"].astype(bool)
     return rows[COMPARED_COLUMNS]
 
 
 def actual_rows(result: DbtResult) -> pd.DataFrame:
-    """rfm_segments with the same types; monetary read as text so no float ever touches it."""
+    """rfm_segments joined to return_risk_segments with the same types; monetary read as text (no float)."""
     rows = read_mart(
         result,
-        """select customer_id, first_order_date, last_order_date, recency_days, frequency,
-            cast(monetary as varchar) as monetary, r_score, f_score, m_score, rfm_segment,
-            lifecycle_stage, is_at_risk, as_of_date
-        from rfm_segments""",
+        """select rfm.customer_id, rfm.first_order_date, rfm.last_order_date, rfm.recency_days, rfm.frequency,
+            cast(rfm.monetary as varchar) as monetary, rfm.r_score, rfm.f_score, rfm.m_score, rfm.rfm_segment,
+            rfm.lifecycle_stage, rfm.is_at_risk, rfm.as_of_date, returns.returned_orders, returns.return_rate,
+            returns.is_new_customer, returns.return_tier, returns.counted_orders, returns.store_return_rate
+        from rfm_segments as rfm
+        full outer join return_risk_segments as returns on rfm.customer_id = returns.customer_id""",
     ).set_index("customer_id")
-    assert rows.index.is_unique, "rfm_segments has one row per customer"
+    assert rows.index.is_unique, "rfm_segments and return_risk_segments have one row per customer"
+    assert rows["frequency"].notna().all() and rows["counted_orders"].notna().all(), (
+        "rfm_segments and return_risk_segments hold the same customers"
+    )
+    assert (rows["frequency"] == rows["counted_orders"]).all(), "counted_orders equals frequency"
     for column in ("first_order_date", "last_order_date", "as_of_date"):
         rows[column] = [stamp.date() for stamp in pd.to_datetime(rows[column])]
-    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
+    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score", "returned_orders"):
         rows[column] = rows[column].astype("int64")
     rows["monetary"] = [Decimal(text) for text in rows["monetary"]]
-    rows["is_at_risk"] = rows["is_at_risk"].astype(bool)
+    for column in ("is_at_risk", "is_new_customer"):
+        rows[column] = rows[column].astype(bool)
     return rows
 
 
@@ -244,6 +282,17 @@ def test_marts_equal_the_independent_recomputation(
                 f"threshold {name}: as_of_date {thresholds.at[name, 'as_of_date']} != {reference.as_of_date}"
             )
 
+    store_rates = read_mart(
+        result,
+        """select 'segment_thresholds' as mart, threshold_value as store_return_rate from segment_thresholds
+            where threshold_name = 'store_return_rate'
+        union all
+        select distinct 'return_risk_segments', store_return_rate from return_risk_segments""",
+    )
+    for mart, actual in zip(store_rates["mart"], store_rates["store_return_rate"], strict=True):
+        if actual != reference.store_return_rate:
+            problems.append(f"store_return_rate: expected {reference.store_return_rate!r}, {mart} has {actual!r}")
+
     expected = expected_rows(reference)
     actual = actual_rows(result)
     wrong_as_of = actual.index[actual["as_of_date"] != reference.as_of_date]
@@ -262,7 +311,7 @@ def test_marts_equal_the_independent_recomputation(
     summary = (
         f"as_of {reference.as_of_date}, {reference.population} purchasers, thresholds "
         f"{reference.recency_threshold} days / {reference.frequency_threshold} orders, "
-        f"{len(reference.at_risk_ids)} at risk"
+        f"{len(reference.at_risk_ids)} at risk, store return rate {reference.store_return_rate}"
     )
     assert not problems, f"{summary}\n" + "\n".join(problems)
     assert reference.population > 0 and reference.at_risk_ids, summary
