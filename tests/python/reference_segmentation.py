@@ -387,7 +387,9 @@ def map_return_statuses(status: pd.Series) -> pd.Series:
     return vocabulary_key(status).map(lookup).mask(clean_text(status).isna(), "requested")
 
 
-def return_tiers(counted: pd.DataFrame, returned: set[str], settings: dict[str, Any]) -> tuple[pd.DataFrame, float | None]:
+def return_tiers(
+    counted: pd.DataFrame, returned: set[str], settings: dict[str, Any]
+) -> tuple[pd.DataFrame, float | None]:
     """Per purchaser: returned_orders, return_rate, is_new_customer, return_tier; and the store return rate.
 
     Limits compare exactly (fractions): a rate at a limit is in the tier above.
@@ -402,7 +404,9 @@ def return_tiers(counted: pd.DataFrame, returned: set[str], settings: dict[str, 
     store_rate = store_returned / store_counted if store_counted else None
 
     relative = settings["return_tier_mode"] == "relative"
-    limits = [Fraction(str(limit)) for limit in settings["return_tier_multipliers" if relative else "return_tier_rates"]]
+    limits = [
+        Fraction(str(limit)) for limit in settings["return_tier_multipliers" if relative else "return_tier_rates"]
+    ]
     scale = Fraction(store_returned, store_counted) if relative and store_counted else Fraction(1)
     min_orders = int(settings["return_min_orders"])
 

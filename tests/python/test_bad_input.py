@@ -81,6 +81,30 @@ def test_a_table_in_two_formats_is_refused(run_dbt, minimal_folder: Path) -> Non
         ),
         ({"counted_order_statuses": ["paid", "lost"]}, "Invalid value for var 'counted_order_statuses'"),
         ({"raw_data_dir": "/tmp", "raw_schema": "raw"}, "Invalid vars 'raw_data_dir' and 'raw_schema': set one"),
+        (
+            {
+                "return_score_weights": {
+                    "rate": 0.5,
+                    "recency": 0.5,
+                    "pattern": 0.5,
+                    "value": 0,
+                    "reason": 0,
+                    "tenure": 0,
+                }
+            },
+            'Invalid value for var \'return_score_weights\': got {"pattern": 0.5, "rate": 0.5,',
+        ),
+        (
+            {"return_score_weights": {"rate": 1}},
+            "expected a mapping of the weights rate, recency, pattern, value, reason, tenure, each from 0 to 1, "
+            "summing to 1.",
+        ),
+        (
+            {"return_recency_half_life_days": 0},
+            "Invalid value for var 'return_recency_half_life_days': got 0; "
+            "expected a number of days above 0, such as 45.",
+        ),
+        ({"return_tier_mode": "relativ"}, "Invalid value for var 'return_tier_mode': got \"relativ\"; expected one of"),
     ],
 )
 def test_a_bad_var_names_the_var_and_the_accepted_form(run_dbt, vars: dict, message: str) -> None:
