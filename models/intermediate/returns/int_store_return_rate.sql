@@ -38,8 +38,10 @@ final as (
     select
         as_of.as_of_date,
         cast(with_rate.population as integer) as population,
-        cast(with_rate.store_returned_orders as integer) as store_returned_orders,
-        cast(with_rate.store_counted_orders as integer) as store_counted_orders,
+        -- bigint: tiers multiply these by a customer's orders (ten million
+        -- store orders x a few hundred overflow a 32-bit integer).
+        cast(with_rate.store_returned_orders as bigint) as store_returned_orders,
+        cast(with_rate.store_counted_orders as bigint) as store_counted_orders,
         with_rate.store_return_rate,
         '{{ mode }}' as return_tier_mode,
         cast({{ limits[0] }} as {{ type_double() }}) * {{ scale }} as standard_limit_rate,
