@@ -25,6 +25,7 @@ MARTS = {
     "at_risk_customers": "customer_id",
     "rfm_segments": "customer_id",
     "return_risk_segments": "customer_id",
+    "customer_segments": "customer_id",
 }
 # Rejections too, by key and reason (not raw_values: a seed loads an empty CSV field
 # as null, Postgres' COPY as an empty string; both clean to null).
@@ -109,7 +110,14 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
 @pytest.mark.parametrize(
     "table",
     list(COMPARED),
-    ids=["segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "rejected_rows"],
+    ids=[
+        "segment_thresholds",
+        "at_risk_customers",
+        "rfm_segments",
+        "return_risk_segments",
+        "customer_segments",
+        "rejected_rows",
+    ],
 )
 def test_postgres_build_equals_duckdb_build_row_for_row(builds, table: str) -> None:
     duckdb_rows, postgres_rows = builds[0][table], builds[1][table]

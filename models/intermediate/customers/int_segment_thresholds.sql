@@ -1,12 +1,15 @@
 -- Every threshold the segments of this build use, in one row (spec sections
--- 3-5): the at-risk recency and frequency thresholds, computed as percentiles
--- over the purchasing population or fixed by var, and the lifecycle limits.
+-- 3-5, 7): the at-risk recency and frequency thresholds, computed as
+-- percentiles over the purchasing population or fixed by var, the lifecycle
+-- limits, and the monetary value at which the value tier turns high.
 -- segment_thresholds publishes the same values one row per threshold.
 {%- set method = get_var('at_risk_percentile_method') %}
 {%- set recency_fraction = get_var('at_risk_recency_percentile') %}
 {%- set frequency_fraction = get_var('at_risk_frequency_percentile') %}
 {%- set fixed_recency = get_var('at_risk_recency_days') %}
 {%- set fixed_frequency = get_var('at_risk_max_orders') %}
+{%- set value_fraction = get_var('value_tier_percentile') %}
+{%- set value_method = get_var('value_tier_percentile_method') %}
 
 with
 
@@ -23,7 +26,8 @@ population as (
     select
         count(*) as population,
         {{ percentile('recency_days', recency_fraction, method) }} as percentile_recency_days,
-        {{ percentile('frequency', frequency_fraction, method) }} as percentile_frequency
+        {{ percentile('frequency', frequency_fraction, method) }} as percentile_frequency,
+        {{ percentile('monetary', value_fraction, value_method) }} as percentile_monetary
     from customer_order_metrics
     where has_counted_order
 ),
@@ -44,7 +48,10 @@ final as (
             as {{ type_double() }}
         ) as at_risk_frequency_threshold,
         {{ get_var('lifecycle_active_days') }} as lifecycle_active_days,
-        {{ get_var('lifecycle_lapsed_days') }} as lifecycle_lapsed_days
+        {{ get_var('lifecycle_lapsed_days') }} as lifecycle_lapsed_days,
+        '{{ value_method }}' as value_tier_percentile_method,
+        {{ value_fraction }} as value_tier_percentile,
+        cast(population.percentile_monetary as {{ type_double() }}) as value_tier_monetary_threshold
     from population
     cross join as_of
 )

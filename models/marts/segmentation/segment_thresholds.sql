@@ -62,6 +62,17 @@ final as (
         cast(lifecycle_lapsed_days as {{ type_double() }}) as threshold_value,
         population
     from thresholds
+
+    union all
+
+    select
+        as_of_date,
+        'value_tier_monetary' as threshold_name,
+        value_tier_percentile_method as threshold_method,
+        cast(value_tier_percentile as {{ type_double() }}) as percentile,
+        value_tier_monetary_threshold as threshold_value,
+        population
+    from thresholds
     {%- for dimension, cuts in bins.items() if cuts is not none %}
         {%- for cut in cuts %}
 

@@ -1,0 +1,78 @@
+-- Each customer's moves between segments (spec section 8, reference 004), one
+-- row per change of RFM segment, lifecycle stage, return tier or risk x value
+-- quadrant, with the as-of date of the build that first saw it: campaigns
+-- suppress customers who just left a segment (segment-exit suppression). A
+-- customer's first recorded version is not a move; a move from or to null is
+-- a first purchase or a lost one.
+
+with
+
+history as (
+    select * from {{ ref('customer_segments_history') }}
+),
+
+memberships as (
+    select
+        customer_id,
+        'rfm_segment' as dimension,
+        rfm_segment as segment,
+        cast(dbt_valid_from as date) as as_of_date
+    from history
+
+    union all
+
+    select
+        customer_id,
+        'lifecycle_stage' as dimension,
+        lifecycle_stage as segment,
+        cast(dbt_valid_from as date) as as_of_date
+    from history
+
+    union all
+
+    select
+        customer_id,
+        'return_tier' as dimension,
+        return_tier as segment,
+        cast(dbt_valid_from as date) as as_of_date
+    from history
+
+    union all
+
+    select
+        customer_id,
+        'risk_value_quadrant' as dimension,
+        risk_value_quadrant as segment,
+        cast(dbt_valid_from as date) as as_of_date
+    from history
+),
+
+changes as (
+    select
+        customer_id,
+        dimension,
+        segment,
+        as_of_date,
+        lag(segment) over (partition by customer_id, dimension order by as_of_date) as previous_segment,
+        row_number() over (partition by customer_id, dimension order by as_of_date) as version_number
+    from memberships
+),
+
+final as (
+    select
+        customer_id,
+        dimension,
+        previous_segment as from_segment,
+        segment as to_segment,
+        as_of_date
+    from changes
+    where
+        version_number > 1
+        and (
+            previous_segment != segment
+            or (previous_segment is null and segment is not null)
+            or (previous_segment is not null and segment is null)
+        )
+)
+
+select * from final
