@@ -36,6 +36,7 @@
             'form': 'a list of 3 strictly ascending return rates between 0 and 1, such as [0.05, 0.2, 0.4]'},
         'return_min_orders': {'kind': 'integer', 'min': 1, 'max': 100000},
         'value_tier_percentile': {'kind': 'fraction'},
+        'backtest_window_days': {'kind': 'integer', 'min': 1, 'max': 3660},
         'value_tier_percentile_method': {'kind': 'choice', 'choices': ['cont', 'disc']},
         'bracketing_min_variants': {'kind': 'integer', 'min': 2, 'max': 1000},
         'bracketing_min_orders': {'kind': 'integer', 'min': 1, 'max': 100000},

@@ -1,0 +1,121 @@
+-- Does the at-risk rule work on this shop's data? (reference 003: validate
+-- against the churned cohort.) Build as of a past date: for the at-risk
+-- customers, the others, and each RFM segment, the share of purchasing
+-- customers who bought again (a counted-status order) within var
+-- backtest_window_days (90) after the as-of date, beside the share for
+-- everyone else. A rule that works shows at-risk customers buying again far
+-- less often than the rest. is_window_complete is false when the data ends
+-- before the window does (the default as-of date, the day after the latest
+-- order, leaves nothing to observe).
+{%- set window_days = get_var('backtest_window_days') %}
+
+with
+
+rfm_segments as (
+    select * from {{ ref('rfm_segments') }}
+),
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+window_bounds as (
+    select
+        as_of_date,
+        cast({{ dbt.dateadd('day', window_days, 'as_of_date') }} as date) as window_end_date
+    from as_of
+),
+
+later_buyers as (
+    select orders.customer_id
+    from orders
+    cross join window_bounds
+    where
+        orders.order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+        and orders.order_date > window_bounds.as_of_date
+        and orders.order_date <= window_bounds.window_end_date
+    group by orders.customer_id
+),
+
+outcomes as (
+    select
+        rfm_segments.customer_id,
+        rfm_segments.rfm_segment,
+        case when rfm_segments.is_at_risk then 'at_risk' else 'not_at_risk' end as at_risk_cohort,
+        case when later_buyers.customer_id is not null then 1 else 0 end as bought_again
+    from rfm_segments
+    left join later_buyers
+        on rfm_segments.customer_id = later_buyers.customer_id
+),
+
+cohorts as (
+    select
+        'at_risk_flag' as cohort_type,
+        at_risk_cohort as cohort,
+        bought_again
+    from outcomes
+
+    union all
+
+    select
+        'rfm_segment' as cohort_type,
+        rfm_segment as cohort,
+        bought_again
+    from outcomes
+),
+
+cohort_counts as (
+    select
+        cohort_type,
+        cohort,
+        count(*) as customers,
+        sum(bought_again) as repurchasers
+    from cohorts
+    group by cohort_type, cohort
+),
+
+totals as (
+    select
+        count(*) as customers,
+        sum(bought_again) as repurchasers
+    from outcomes
+),
+
+coverage as (
+    select max(order_date) as last_order_date
+    from orders
+),
+
+final as (
+    select
+        -- cohort
+        cohort_counts.cohort_type,
+        cohort_counts.cohort,
+
+        -- the cohort
+        cast(cohort_counts.customers as integer) as customers,
+        cast(cohort_counts.repurchasers as integer) as repurchasers,
+        cast(cohort_counts.repurchasers as {{ type_double() }}) / cohort_counts.customers as repurchase_rate,
+
+        -- everyone else
+        cast(totals.customers - cohort_counts.customers as integer) as others_customers,
+        cast(totals.repurchasers - cohort_counts.repurchasers as integer) as others_repurchasers,
+        cast(totals.repurchasers - cohort_counts.repurchasers as {{ type_double() }})
+        / nullif(totals.customers - cohort_counts.customers, 0) as others_repurchase_rate,
+
+        -- window
+        window_bounds.as_of_date,
+        {{ window_days }} as window_days,
+        window_bounds.window_end_date,
+        coalesce(coverage.last_order_date >= window_bounds.window_end_date, false) as is_window_complete
+    from cohort_counts
+    cross join totals
+    cross join window_bounds
+    cross join coverage
+)
+
+select * from final
