@@ -1,10 +1,12 @@
 """Command line: ``risk-segmentation generate --customers 1000000 --out data/large``;
-``risk-segmentation history --from 2024-01 --to 2024-12`` (segment history, month end by month end)."""
+``risk-segmentation history --from 2024-01 --to 2024-12`` (segment history, month end by month end);
+``risk-segmentation export --dimension rfm_segment --segment at_risk --out at_risk.csv`` (campaign lists)."""
 
 from __future__ import annotations
 
 import argparse
 import calendar
+import os
 import shutil
 import subprocess
 import sys
@@ -12,9 +14,26 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from risk_segmentation import generator
+
+# What campaign tools need of customer_segments: the key, the hashed email to
+# match lists on, every segment dimension, the playbook and the date.
+EXPORT_COLUMNS = [
+    "customer_id", "email_sha256", "rfm_segment", "lifecycle_stage", "is_at_risk", "churn_risk",
+    "return_tier", "return_risk_score", "value_tier", "risk_value_quadrant", "playbook", "as_of_date",
+]  # fmt: skip
+# The segment names of each dimension: from the seeds where they are data.
+DIMENSION_VALUES = {
+    "rfm_segment": "select rfm_segment from rfm_segment_map order by segment_priority",
+    "risk_value_quadrant": "select risk_value_quadrant from risk_value_quadrants order by quadrant_priority",
+    "lifecycle_stage": ["active", "at_risk", "lapsed"],
+    "return_tier": ["champion", "standard", "at_risk", "serial_returner"],
+    "churn_risk": ["high", "low"],
+    "value_tier": ["high", "low"],
+}
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -79,6 +98,31 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
+    if not database.exists():
+        raise ValueError(f"no database at {database}: run the build first (make build), or pass --database")
+    out = Path(args.out)
+    fmt = args.format or ("parquet" if out.suffix == ".parquet" else "csv")
+    with duckdb.connect(str(database), read_only=True) as con:
+        known = DIMENSION_VALUES[args.dimension]
+        valid = [row[0] for row in con.sql(known).fetchall()] if isinstance(known, str) else known
+        unknown = [name for name in args.segment if name not in valid]
+        if unknown:
+            raise ValueError(
+                f"unknown {args.dimension} {', '.join(map(repr, unknown))}; "
+                f"valid: {', '.join(valid)} (or omit --segment)"
+            )
+        where = f"where {args.dimension} in ({', '.join('?' * len(args.segment))})" if args.segment else ""
+        query = f"select {', '.join(EXPORT_COLUMNS)} from customer_segments {where} order by customer_id"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        options = "format parquet" if fmt == "parquet" else "format csv, header true"
+        con.execute(f"copy ({query}) to '{out}' ({options})", args.segment)
+        rows = con.execute(f"select count(*) from read_{fmt}('{out}')").fetchall()[0][0]
+    print(f"{rows:,} customers -> {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="risk-segmentation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +151,27 @@ def main(argv: list[str] | None = None) -> int:
     history.add_argument("--vars", help="other dbt vars, as YAML, e.g. '{raw_data_dir: data/shop}'")
     history.add_argument("dbt_args", nargs="*", help="further dbt arguments, after --, e.g. -- --target postgres")
     history.set_defaults(handler=_history)
+
+    export = commands.add_parser(
+        "export",
+        help="write one segment, several, or every customer of customer_segments to CSV or Parquet",
+        description="Reads customer_segments from the DuckDB file of the build (RISK_SEGMENTATION_DUCKDB_PATH, "
+        "default risk_segmentation.duckdb) and writes the columns campaign tools need: "
+        + ", ".join(EXPORT_COLUMNS)
+        + ".",
+    )
+    export.add_argument(
+        "--dimension", choices=list(DIMENSION_VALUES), default="rfm_segment",
+        help="the segment column to filter on (default rfm_segment)",
+    )  # fmt: skip
+    export.add_argument(
+        "--segment", action="append", default=[],
+        help="segment name to export (repeat for several); omit for every customer",
+    )  # fmt: skip
+    export.add_argument("--out", required=True, help="file to write; .parquet means Parquet unless --format says")
+    export.add_argument("--format", choices=["csv", "parquet"], help="csv (default) or parquet")
+    export.add_argument("--database", help="DuckDB file of the build (default: as the dbt profile)")
+    export.set_defaults(handler=_export)
 
     args = parser.parse_args(argv)
     try:

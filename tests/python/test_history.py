@@ -1,4 +1,6 @@
-"""Segment history: building the sample as of three month ends records a snapshot history and transitions."""
+"""Segment history and export, on one build: the sample built as of three month ends with
+``risk-segmentation history`` records a snapshot history and transitions; ``risk-segmentation
+export`` writes segments of that build to CSV and Parquet and refuses unknown names."""
 
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ def test_month_ends_cover_every_month_and_leap_years() -> None:
         month_ends("2024-13", "2024-12")
 
 
-def test_three_month_ends_record_a_history_and_transitions(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def history_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample built as of 2024-10-31, 2024-11-30 and 2024-12-31 by the history command."""
+    tmp_path = tmp_path_factory.mktemp("history")
     database = tmp_path / "history.duckdb"
     env = {
         **os.environ,
@@ -38,6 +43,11 @@ def test_three_month_ends_record_a_history_and_transitions(tmp_path: Path) -> No
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+    return database
+
+
+def test_three_month_ends_record_a_history_and_transitions(history_database: Path) -> None:
+    database = history_database
     with duckdb.connect(str(database), read_only=True) as con:
         versions = dict(
             con.sql("select dbt_valid_from, count(*) from customer_segments_history group by all").fetchall()
@@ -56,3 +66,37 @@ def test_three_month_ends_record_a_history_and_transitions(tmp_path: Path) -> No
     moved_dimensions = {row[1] for row in transitions}
     assert moved_dates == {"2024-11-30", "2024-12-31"}, transitions
     assert moved_dimensions == {"rfm_segment", "lifecycle_stage", "return_tier", "risk_value_quadrant"}, transitions
+
+
+def export(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CLI), "export", *args], capture_output=True, text=True, check=False)
+
+
+def test_export_writes_a_segment_to_csv_and_everyone_to_parquet(history_database: Path, tmp_path: Path) -> None:
+    csv_file, parquet_file = tmp_path / "at_risk.csv", tmp_path / "everyone.parquet"
+    done = export("--database", str(history_database), "--segment", "at_risk", "--segment", "hibernating",
+                  "--out", str(csv_file))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert export("--database", str(history_database), "--out", str(parquet_file)).returncode == 0
+    with duckdb.connect(str(history_database), read_only=True) as con:
+        expected = con.sql(
+            "select count(*) from customer_segments where rfm_segment in ('at_risk', 'hibernating')"
+        ).fetchall()[0][0]
+        exported = con.sql(f"select rfm_segment, count(*) from read_csv('{csv_file}') group by all").fetchall()
+        everyone = con.sql(
+            f"select count(*), count(distinct customer_id) from read_parquet('{parquet_file}')"
+        ).fetchall()
+        customers = con.sql("select count(*) from customer_segments").fetchall()[0][0]
+        columns = [row[0] for row in con.sql(f"describe select * from read_csv('{csv_file}')").fetchall()]
+    assert {segment for segment, _ in exported} == {"at_risk", "hibernating"}
+    assert sum(count for _, count in exported) == expected > 0
+    assert everyone == [(customers, customers)]
+    assert "email_sha256" in columns and "email" not in columns and "playbook" in columns
+
+
+def test_export_refuses_an_unknown_segment_and_lists_the_valid_ones(history_database: Path, tmp_path: Path) -> None:
+    done = export("--database", str(history_database), "--dimension", "return_tier", "--segment", "serial",
+                  "--out", str(tmp_path / "x.csv"))  # fmt: skip
+    assert done.returncode == 2
+    assert "unknown return_tier 'serial'; valid: champion, standard, at_risk, serial_returner" in done.stderr
+    assert not (tmp_path / "x.csv").exists()
