@@ -15,7 +15,9 @@ checked against a second implementation:
 - returns (section 6): ``returns.csv`` de-duplicated by ``return_id`` (the
   version furthest along its life wins, then the latest request, then the
   higher md5), the winner validated; per customer the orders with an accepted
-  return, the return rate, the store return rate and the return tier.
+  return, the return rate, the store return rate and the return tier;
+- the value tier (monetary against its median), churn risk (at-risk flag or
+  a high-churn segment of the map) and the risk x value quadrant (section 7).
 
 Money is kept exact as integer ten-thousandths (``decimal(18, 4)``) and
 returned as ``Decimal``. Fixed RFM bins (vars ``rfm_*_bins``) are not covered.
@@ -40,6 +42,7 @@ import pyarrow.compute as pc
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STATUS_SYNONYMS = PROJECT_DIR / "seeds" / "vocabularies" / "order_status_synonyms.csv"
 SEGMENT_MAP = PROJECT_DIR / "seeds" / "segmentation" / "rfm_segment_map.csv"
+QUADRANTS = PROJECT_DIR / "seeds" / "segmentation" / "risk_value_quadrants.csv"
 RETURN_STATUS_SYNONYMS = PROJECT_DIR / "seeds" / "vocabularies" / "return_status_synonyms.csv"
 
 DEFAULT_VARS: dict[str, Any] = {
@@ -58,6 +61,8 @@ DEFAULT_VARS: dict[str, Any] = {
     "return_tier_multipliers": [0.5, 2, 4],
     "return_tier_rates": [0.05, 0.20, 0.40],
     "return_min_orders": 3,
+    "value_tier_percentile": 0.5,
+    "value_tier_percentile_method": "cont",
 }  # fmt: skip
 
 # Raw order columns in contract order: the fingerprint joins them in this order.
@@ -100,7 +105,8 @@ class Result:
     columns first_order_date, last_order_date, recency_days, frequency,
     monetary_units (int, ten-thousandths), monetary (Decimal), r_score, f_score,
     m_score, rfm_segment, lifecycle_stage, is_at_risk, returned_orders,
-    return_rate, return_tier, is_new_customer. Score, segment, flag and return
+    return_rate, return_tier, is_new_customer, value_tier, churn_risk,
+    risk_value_quadrant. Score, segment, flag, tier and quadrant
     columns are filled for purchasers only.
     """
 
@@ -146,6 +152,11 @@ def compute(raw_dir: Path, vars: dict[str, Any] | None = None) -> Result:
 
     scores = rfm_scores(purchasers)
     scores["rfm_segment"] = assign_segments(scores, read_segment_map(SEGMENT_MAP))
+    value_threshold = percentile(
+        purchasers["monetary_units"] / 10**MONEY_SCALE,
+        settings["value_tier_percentile"],
+        settings["value_tier_percentile_method"],
+    )
     scores["lifecycle_stage"] = lifecycle_stage(
         purchasers["recency_days"], settings["lifecycle_active_days"], settings["lifecycle_lapsed_days"]
     )
@@ -160,6 +171,7 @@ def compute(raw_dir: Path, vars: dict[str, Any] | None = None) -> Result:
     returned = returned_order_ids(raw_returns, orders, as_of_date)
     return_columns, store_return_rate = return_tiers(counted, returned, settings)
 
+    scores = scores.join(risk_value(purchasers, scores, value_threshold))
     customers = customers.join(scores).join(return_columns)
     customers = customers.astype({"r_score": "Int64", "f_score": "Int64", "m_score": "Int64", "is_at_risk": "boolean"})
     return Result(as_of_date, len(purchasers), recency_threshold, frequency_threshold, store_return_rate, customers)
@@ -378,6 +390,20 @@ def returned_order_ids(raw: pd.DataFrame | None, orders: pd.DataFrame, as_of_dat
     requested_day = (requested_at[winners].fillna(0).astype(np.int64) // MICROS_PER_DAY).to_numpy()
     accepted = valid & (status[winners] != "rejected") & (requested_day <= (as_of_date - date(1970, 1, 1)).days)
     return set(order_id[accepted])
+
+
+def risk_value(purchasers: pd.DataFrame, scores: pd.DataFrame, value_threshold: float | None) -> pd.DataFrame:
+    """value_tier (monetary from the threshold is high), churn_risk and the quadrant, per purchaser."""
+    segment_map = pd.read_csv(SEGMENT_MAP, dtype=str, keep_default_na=False)
+    high_churn = set(segment_map.loc[segment_map["churn_risk"] == "high", "rfm_segment"])
+    monetary = purchasers["monetary_units"] / 10**MONEY_SCALE
+    value_tier = np.where(monetary >= value_threshold, "high", "low") if value_threshold is not None else "low"
+    churn_risk = np.where(scores["is_at_risk"].astype(bool) | scores["rfm_segment"].isin(high_churn), "high", "low")
+    quadrants = pd.read_csv(QUADRANTS, dtype=str, keep_default_na=False)
+    lookup = {(row.value_tier, row.churn_risk): row.risk_value_quadrant for row in quadrants.itertuples()}
+    frame = pd.DataFrame({"value_tier": value_tier, "churn_risk": churn_risk}, index=purchasers.index)
+    frame["risk_value_quadrant"] = [lookup[key] for key in zip(frame["value_tier"], frame["churn_risk"], strict=True)]
+    return frame
 
 
 def map_return_statuses(status: pd.Series) -> pd.Series:

@@ -1,9 +1,11 @@
-"""Segment history and export, on one build: the sample built as of three month ends with
+"""Segment history, export and docs, on one build: the sample built as of three month ends with
 ``risk-segmentation history`` records a snapshot history and transitions; ``risk-segmentation
-export`` writes segments of that build to CSV and Parquet and refuses unknown names."""
+export`` writes segments of that build to CSV and Parquet and refuses unknown names; ``dbt docs
+generate`` documents it, exposures included, without a network."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +102,28 @@ def test_export_refuses_an_unknown_segment_and_lists_the_valid_ones(history_data
     assert done.returncode == 2
     assert "unknown return_tier 'serial'; valid: champion, standard, at_risk, serial_returner" in done.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_docs_generate_offline_with_lineage_to_the_exposures(history_database: Path, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "RISK_SEGMENTATION_DUCKDB_PATH": str(history_database),
+        "DBT_TARGET": "dev",
+    }
+    dbt = Path(sys.executable).parent / "dbt"
+    target = tmp_path / "target"
+    completed = subprocess.run(
+        [str(dbt), "docs", "generate", "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-5000:]
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    exposures = {node["name"]: node for node in manifest["exposures"].values()}
+    assert set(exposures) == {"customer_risk_dashboard", "campaign_segment_export"}
+    assert "model.risk_segmentation.customer_segments" in exposures["campaign_segment_export"]["depends_on"]["nodes"]
+    documented = catalog["nodes"]["model.risk_segmentation.customer_segments"]["columns"]
+    described = manifest["nodes"]["model.risk_segmentation.customer_segments"]["columns"]
+    assert set(documented) == set(described), "every column of customer_segments is documented"
+    assert (target / "index.html").exists()

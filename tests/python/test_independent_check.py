@@ -4,7 +4,8 @@ For the shipped sample, a generated shop of 50,000 customers and a few
 hand-written edge cases, each at the default as-of date and at an earlier fixed
 one: dbt builds the marts in file mode, and every purchasing customer's recency,
 frequency, monetary, R/F/M scores, segment, lifecycle stage and at-risk flag,
-returned orders, return rate, new-customer flag and return tier, both at-risk
+returned orders, return rate, new-customer flag and return tier, value tier,
+churn risk and risk x value quadrant, both at-risk
 thresholds, the store return rate and the set of at-risk customers must equal
 what the reference computes from the same raw files.
 """
@@ -39,6 +40,7 @@ COMPARED_COLUMNS = [
     "first_order_date", "last_order_date", "recency_days", "frequency", "monetary",
     "r_score", "f_score", "m_score", "rfm_segment", "lifecycle_stage", "is_at_risk",
     "returned_orders", "return_rate", "is_new_customer", "return_tier",
+    "value_tier", "churn_risk", "risk_value_quadrant",
 ]  # fmt: skip
 SHOWN_MISMATCHES = 5
 # Always shown in the side-by-side diff of a mismatching customer.
@@ -175,9 +177,11 @@ def actual_rows(result: DbtResult) -> pd.DataFrame:
         """select rfm.customer_id, rfm.first_order_date, rfm.last_order_date, rfm.recency_days, rfm.frequency,
             cast(rfm.monetary as varchar) as monetary, rfm.r_score, rfm.f_score, rfm.m_score, rfm.rfm_segment,
             rfm.lifecycle_stage, rfm.is_at_risk, rfm.as_of_date, returns.returned_orders, returns.return_rate,
-            returns.is_new_customer, returns.return_tier, returns.counted_orders, returns.store_return_rate
+            returns.is_new_customer, returns.return_tier, returns.counted_orders, returns.store_return_rate,
+            segments.value_tier, segments.churn_risk, segments.risk_value_quadrant
         from rfm_segments as rfm
-        full outer join return_risk_segments as returns on rfm.customer_id = returns.customer_id""",
+        full outer join return_risk_segments as returns on rfm.customer_id = returns.customer_id
+        left join customer_segments as segments on rfm.customer_id = segments.customer_id""",
     ).set_index("customer_id")
     assert rows.index.is_unique, "rfm_segments and return_risk_segments have one row per customer"
     assert rows["frequency"].notna().all() and rows["counted_orders"].notna().all(), (
