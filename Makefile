@@ -1,5 +1,6 @@
 # The two commands of the README's quick start:
-#   make build   set up .venv, install the pinned dependencies, dbt build on the sample data
+#   make build   set up .venv, install the pinned dependencies, build and test the sample data in a
+#                copy, then publish it atomically (risk_segmentation.duckdb and parquet/)
 #   make test    set up .venv, then every check: lint, dbt build with all tests, pytest
 # CI (.ci/run) runs `make test` and nothing else.
 
@@ -21,7 +22,7 @@ $(BIN)/.installed: requirements.txt requirements-lock.txt pyproject.toml
 	touch $@
 
 build: $(BIN)/.installed
-	$(BIN)/dbt build $(DBT_VARS)
+	$(BIN)/risk-segmentation publish -- $(DBT_VARS)
 
 test: lint dbt-test pytest
 
@@ -42,4 +43,4 @@ sample: $(BIN)/.installed
 	$(BIN)/risk-segmentation generate --customers 3000 --seed 42 --out seeds/sample --prefix raw_
 
 clean:
-	rm -rf target logs risk_segmentation.duckdb
+	rm -rf target logs risk_segmentation.duckdb risk_segmentation.building.duckdb parquet parquet.*

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import calendar
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from risk_segmentation import generator
+from risk_segmentation import generator, publish
 
 # What campaign tools need of customer_segments: the key, the hashed email to
 # match lists on, every segment dimension, the playbook and the date.
@@ -71,18 +70,13 @@ def month_ends(first: str, last: str) -> list[date]:
     return ends
 
 
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
-
-
 def _history(args: argparse.Namespace) -> int:
     extra_vars = yaml.safe_load(args.vars) if args.vars else {}
     if not isinstance(extra_vars, dict) or "as_of_date" in extra_vars:
         raise ValueError("--vars must be a mapping without as_of_date (history sets it for each month end)")
     for as_of in month_ends(args.first, args.last):
         command = [
-            _dbt_executable(), "build",
+            publish.dbt_executable(), "build",
             "--select", "+segment_transitions",
             "--exclude", "resource_type:unit_test",
             # Leave out tests that also read unselected models (row accounting).
@@ -121,6 +115,12 @@ def _export(args: argparse.Namespace) -> int:
         rows = con.execute(f"select count(*) from read_{fmt}('{out}')").fetchall()[0][0]
     print(f"{rows:,} customers -> {out}")
     return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
+    parquet_dir = None if args.no_parquet else Path(args.parquet_dir)
+    return publish.publish(database, parquet_dir, args.dbt_args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=["csv", "parquet"], help="csv (default) or parquet")
     export.add_argument("--database", help="DuckDB file of the build (default: as the dbt profile)")
     export.set_defaults(handler=_export)
+
+    pub = commands.add_parser(
+        "publish",
+        help="dbt build into a copy of the published DuckDB file, then replace it atomically if every test passed",
+        description=publish.__doc__,
+    )
+    pub.add_argument("--database", help="the published DuckDB file (default: as the dbt profile)")
+    pub.add_argument("--parquet-dir", default="parquet", help="link to the marts as Parquet files (default parquet)")
+    pub.add_argument("--no-parquet", action="store_true", help="publish the DuckDB file only")
+    pub.add_argument("dbt_args", nargs="*", help="dbt build arguments, after --, e.g. -- --vars '{as_of_date: ...}'")
+    pub.set_defaults(handler=_publish)
 
     args = parser.parse_args(argv)
     try:

@@ -17,7 +17,11 @@ import postgres_server
 from conftest import DBT, PROJECT_DIR
 from risk_segmentation.generator import TABLES
 
-pytestmark = pytest.mark.skipif(postgres_server.available() is not None, reason=str(postgres_server.available()))
+# Tests of this module share one expensive module fixture: keep them on one worker.
+pytestmark = [
+    pytest.mark.skipif(postgres_server.available() is not None, reason=str(postgres_server.available())),
+    pytest.mark.xdist_group("postgres"),
+]
 
 SAMPLE = PROJECT_DIR / "seeds" / "sample"
 MARTS = {
