@@ -10,3 +10,7 @@
 {% macro postgres__regexp_matches(expression, pattern) -%}
     ({{ expression }} ~ '{{ pattern }}')
 {%- endmacro %}
+
+{% macro spark__regexp_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
+{%- endmacro %}

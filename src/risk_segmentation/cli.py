@@ -26,8 +26,8 @@ EXPORT_COLUMNS = [
 ]  # fmt: skip
 # The segment names of each dimension: from the seeds where they are data.
 DIMENSION_VALUES = {
-    "rfm_segment": "select rfm_segment from rfm_segment_map order by segment_priority",
-    "risk_value_quadrant": "select risk_value_quadrant from risk_value_quadrants order by quadrant_priority",
+    "rfm_segment": "select rfm_segment from main_seeds.rfm_segment_map order by segment_priority",
+    "risk_value_quadrant": "select risk_value_quadrant from main_seeds.risk_value_quadrants order by quadrant_priority",
     "lifecycle_stage": ["active", "at_risk", "lapsed"],
     "return_tier": ["champion", "standard", "at_risk", "serial_returner"],
     "churn_risk": ["high", "low"],

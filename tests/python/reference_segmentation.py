@@ -198,8 +198,8 @@ def clean_text(values: pd.Series) -> pd.Series:
 
 
 def vocabulary_key(values: pd.Series) -> pd.Series:
-    """Lower case, trimmed, runs of spaces, hyphens and underscores as one underscore."""
-    return values.str.strip(" ").str.lower().str.replace(r"[ _-]+", "_", regex=True)
+    """Lower case, trimmed, apostrophes dropped, runs of spaces, hyphens and underscores as one underscore."""
+    return values.str.strip(" ").str.lower().str.replace("'", "").str.replace(r"[ _-]+", "_", regex=True)
 
 
 def clean_customer_ids(raw: pd.DataFrame) -> pd.Index:

@@ -101,14 +101,83 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
             host=pg_env["PGHOST"], port=pg_env["PGPORT"], user=pg_env["PGUSER"], dbname=pg_env["PGDATABASE"]
         )
         load_raw_tables(connection, "shop_raw")
-        run_dbt(tmp / "postgres", {**pg_env, "DBT_TARGET": "postgres"}, "--vars", "{raw_schema: shop_raw}")
         with connection.cursor() as cursor:
-            cursor.execute("set search_path to analytics")
+            cursor.execute(f"create role {BI_ROLE} login")
+        connection.commit()
+        run_dbt(
+            tmp / "postgres",
+            {**pg_env, "DBT_TARGET": "postgres", "RISK_SEGMENTATION_BI_ROLES": BI_ROLE},
+            "--vars",
+            "{raw_schema: shop_raw}",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("set search_path to analytics, analytics_staging")
             postgres_rows = {table: rows(cursor, table, order_by) for table, order_by in COMPARED.items()}
+            postgres_rows[PRIVILEGES] = bi_role_privileges(cursor)
         connection.close()
+        bi_connection = psycopg2.connect(
+            host=pg_env["PGHOST"], port=pg_env["PGPORT"], user=BI_ROLE, dbname=pg_env["PGDATABASE"]
+        )
+        postgres_rows[BI_READS] = bi_role_reads(bi_connection)
+        bi_connection.close()
     with duckdb.connect(str(duckdb_file), read_only=True) as con:
-        duckdb_rows = {table: rows(con.cursor(), table, order_by) for table, order_by in COMPARED.items()}
+        con.execute("set search_path = 'main,main_staging'")
+        duckdb_rows = {table: rows(con, table, order_by) for table, order_by in COMPARED.items()}
     yield duckdb_rows, postgres_rows
+
+
+BI_ROLE = "bi_reader"
+PRIVILEGES, BI_READS = "privileges", "bi_reads"
+
+
+def bi_role_privileges(cursor) -> dict[str, list[str]]:
+    """Per schema of the build, the relations the BI role can select (usage on the schema and select on it)."""
+    cursor.execute(
+        """
+        select table_schema, table_name,
+            has_schema_privilege(%(role)s, table_schema, 'usage')
+            and has_table_privilege(%(role)s, quote_ident(table_schema) || '.' || quote_ident(table_name), 'select')
+        from information_schema.tables
+        where table_schema like 'analytics%%'
+        order by 1, 2
+        """,
+        {"role": BI_ROLE},
+    )
+    by_schema: dict[str, dict[str, list[str]]] = {}
+    for schema, table, readable in cursor.fetchall():
+        access = by_schema.setdefault(schema, {"readable": [], "private": []})
+        access["readable" if readable else "private"].append(table)
+    return by_schema
+
+
+def bi_role_reads(connection) -> dict[str, str]:
+    """What the BI role gets, logged in as itself: a mart's rows, or the error of a private relation."""
+    outcomes = {}
+    for relation in ["analytics.customer_segments", "analytics_staging.stg_shop__customers"]:
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute(f"select count(*) from {relation}")
+                outcomes[relation] = f"{cursor.fetchone()[0]} rows"
+            except psycopg2.errors.InsufficientPrivilege as error:
+                outcomes[relation] = error.pgerror.splitlines()[0]
+        connection.rollback()
+    return outcomes
+
+
+def test_bi_role_reads_every_mart_and_nothing_else(builds) -> None:
+    privileges = builds[1][PRIVILEGES]
+    assert set(privileges) == {"analytics", "analytics_staging", "analytics_intermediate", "analytics_seeds"}
+    assert privileges["analytics"]["private"] == []
+    assert set(MARTS) | {"customer_segments_history", "segment_transitions"} <= set(privileges["analytics"]["readable"])
+    for schema in ["analytics_staging", "analytics_intermediate", "analytics_seeds"]:
+        assert privileges[schema]["readable"] == [], schema
+        assert privileges[schema]["private"], schema
+
+
+def test_bi_role_logged_in_reads_marts_and_is_refused_staging(builds) -> None:
+    reads = builds[1][BI_READS]
+    assert reads["analytics.customer_segments"] == f"{len(builds[0]['customer_segments'])} rows"
+    assert reads["analytics_staging.stg_shop__customers"].startswith("ERROR:  permission denied for schema")
 
 
 @pytest.mark.parametrize(

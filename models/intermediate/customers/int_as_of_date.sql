@@ -3,7 +3,7 @@
 -- order, so a build over a fixed dataset gives the same result on any day.
 -- With no counted order at all, the current date.
 {%- set as_of_expression = as_of_date_override() or (
-    'coalesce(cast(' ~ dbt.dateadd('day', 1, 'latest_order_date') ~ ' as date), current_date)'
+    'coalesce(' ~ add_days('latest_order_date', 1) ~ ', current_date)'
 ) %}
 
 with

@@ -74,7 +74,7 @@ final as (
         coalesce(
             returns.requested_at >= counted_orders.delivered_at
             and returns.requested_at
-            <= {{ dbt.dateadd('hour', get_var('quick_return_hours'), 'counted_orders.delivered_at') }},
+            <= {{ add_hours('counted_orders.delivered_at', get_var('quick_return_hours')) }},
             false
         ) as is_quick_return,
         coalesce(not returns.is_tracking_confirmed, false) as is_untracked,

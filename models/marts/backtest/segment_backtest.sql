@@ -26,7 +26,7 @@ as_of as (
 window_bounds as (
     select
         as_of_date,
-        cast({{ dbt.dateadd('day', window_days, 'as_of_date') }} as date) as window_end_date
+        {{ add_days('as_of_date', window_days) }} as window_end_date
     from as_of
 ),
 
