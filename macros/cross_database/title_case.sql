@@ -14,3 +14,12 @@
         ' '
     )
 {%- endmacro %}
+
+{% macro postgres__title_case(expression) -%}
+    {#- Postgres' initcap also capitalises after hyphens and apostrophes
+        ("Saint-Denis"): split on spaces only, as DuckDB and Spark do. -#}
+    (
+        select string_agg(upper(left(word, 1)) || substr(word, 2), ' ' order by position)
+        from unnest(string_to_array(lower({{ expression }}), ' ')) with ordinality as words (word, position)
+    )
+{%- endmacro %}
