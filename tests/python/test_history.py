@@ -16,9 +16,6 @@ import pytest
 
 from risk_segmentation.cli import month_ends
 
-# Tests of this module share one expensive module fixture: keep them on one worker.
-pytestmark = pytest.mark.xdist_group("history")
-
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "risk-segmentation"
 

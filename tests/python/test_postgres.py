@@ -17,11 +17,7 @@ import postgres_server
 from conftest import DBT, PROJECT_DIR
 from risk_segmentation.generator import TABLES
 
-# Tests of this module share one expensive module fixture: keep them on one worker.
-pytestmark = [
-    pytest.mark.skipif(postgres_server.available() is not None, reason=str(postgres_server.available())),
-    pytest.mark.xdist_group("postgres"),
-]
+pytestmark = pytest.mark.skipif(postgres_server.available() is not None, reason=str(postgres_server.available()))
 
 SAMPLE = PROJECT_DIR / "seeds" / "sample"
 MARTS = {

@@ -15,9 +15,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-# Tests of this module share one expensive module fixture: keep them on one worker.
-pytestmark = pytest.mark.xdist_group("publish")
-
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "risk-segmentation"
 

@@ -26,7 +26,6 @@ from risk_segmentation.generator import TABLES
 
 pytestmark = [
     pytest.mark.skipif(spark_local.available() is not None, reason=str(spark_local.available())),
-    pytest.mark.xdist_group("spark"),
     pytest.mark.spark,
 ]
 
