@@ -27,8 +27,8 @@ build: $(BIN)/.installed
 test: lint dbt-test pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests/python
-	$(BIN)/ruff format --check src tests/python
+	$(BIN)/ruff check src tests/python benchmarks
+	$(BIN)/ruff format --check src tests/python benchmarks
 	$(BIN)/sqlfluff lint models macros tests analyses
 
 # A build with every data and unit test, into its own file so the main job's stays intact.
