@@ -168,6 +168,25 @@ def table(results: dict[str, dict[str, Runs]]) -> str:
     return "\n".join(lines)
 
 
+def goals(results: dict[str, dict[str, Runs]]) -> str:
+    """The issue's goals that these runs can measure, as ratios of medians from this run."""
+    lines = ["| size | goal | measured | met |", "|---|---|---|---|"]
+    for size, runs in results.items():
+        wall = {method: statistics.median(measured_runs.wall) for method, measured_runs in runs.items()}
+        checks = [
+            ("dbt_core / polars_lazy <= 1", wall["dbt_core"] / wall["polars_lazy"], 1.0, size == "L"),
+            ("dbt_core / pandas <= 0.5", wall["dbt_core"] / wall["pandas"], 0.5, size == "L"),
+            ("dbt_all / duckdb_sql <= 2", wall["dbt_all"] / wall["duckdb_sql"], 2.0, size in ("M", "L")),
+        ]
+        for goal, ratio, limit, applies in checks:
+            if applies:
+                lines.append(f"| {size} | {goal} | {ratio:.2f} | {'yes' if ratio <= limit else 'no'} |")
+        if size == "L":
+            peak = max(runs["dbt_all"].peak_mib) / 1024
+            lines.append(f"| {size} | dbt_all peak memory < 4 GiB | {peak:.2f} GiB | {'yes' if peak < 4 else 'no'} |")
+    return "\n".join(lines) if len(lines) > 2 else "No goal applies to these sizes (goals are set at M and L)."
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=["S", "M"])
@@ -178,7 +197,9 @@ def main() -> None:
     results = {size: benchmark(size, arguments.repeats, arguments.data_dir) for size in arguments.sizes}
     report = (
         f"# Benchmark results\n\n{datetime.date.today()}, {machine()}; median of {arguments.repeats} interleaved runs; "
-        f"every method's rows equal to the project's rfm_segments before timing was reported.\n\n{table(results)}\n"
+        f"every method's rows equal to the project's rfm_segments before timing was reported. "
+        f"DuckDB memory limit for dbt: {os.environ.get('RISK_SEGMENTATION_DUCKDB_MEMORY_LIMIT', '3GB')}.\n\n"
+        f"{table(results)}\n\n## Goals (issue 7)\n\n{goals(results)}\n"
     )
     arguments.out.write_text(report)
     print(report)

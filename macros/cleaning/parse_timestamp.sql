@@ -63,23 +63,19 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(expression) -%}
-    {#- One pattern match, then DuckDB's own timestamptz cast does the zone
-        arithmetic (a zone is appended as +00:00 where the text has none, so
-        the session time zone never matters); five regex extractions per value
-        cost about four times as much at ten million rows. -#}
+    {#- One pattern match, then one cast. A text with a zone offset goes through
+        DuckDB's timestamptz cast, which does the zone arithmetic; every other
+        text (a date, a time without zone, or Z) is already UTC and takes the
+        plain timestamp cast, about three times cheaper than timestamptz at ten
+        million rows. After the date (10 characters), '+' or '-' can only start
+        a zone. Five regex extractions per value (the default) cost about four
+        times as much. -#}
     {%- set text = expression -%}
     case when {{ regexp_matches(text, timestamp_pattern()) }} then
-        timezone('UTC', try_cast(
-            replace({{ text }}, '/', '-')
-            || case
-                when length({{ text }}) = 10 then ' 00:00:00+00:00'
-                when right({{ text }}, 1) = 'Z'
-                    or contains(substr({{ text }}, 11), '+')
-                    or contains(substr({{ text }}, 11), '-')
-                    then ''
-                else '+00:00'
-            end
-            as timestamptz
-        ))
+        case
+            when contains(substr({{ text }}, 11), '+') or contains(substr({{ text }}, 11), '-')
+                then timezone('UTC', try_cast(replace({{ text }}, '/', '-') as timestamptz))
+            else try_cast(replace(rtrim({{ text }}, 'Z'), '/', '-') as timestamp)
+        end
     end
 {%- endmacro %}

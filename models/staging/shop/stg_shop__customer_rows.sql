@@ -6,7 +6,7 @@
 
 with
 
-raw_customers as (
+raw_customers as {{ not_materialized() }} (
     select * from {{ ref('base_shop__customers') }}
 ),
 
@@ -33,7 +33,7 @@ location_lookup as (
 ),
 
 -- Each raw value trimmed once (blank becomes null); the rules below read these.
-trimmed as (
+trimmed as {{ not_materialized() }} (
     select
         raw_customers.customer_id as raw_customer_id,
         raw_customers.email as raw_email,
@@ -58,30 +58,37 @@ trimmed as (
         on raw_customers.location = location_lookup.raw_location
 ),
 
-parsed as (
+versioned_keys as (
+    {{ versioned_keys('trimmed', ['customer_id']) }}
+),
+
+parsed as {{ not_materialized() }} (
+    select
+        trimmed.*,
+        lower(trimmed.email_text) as email,
+        {{ regexp_replace_all('trimmed.full_name_text', ' +', ' ') }} as full_name,
+        {{ parse_integer('trimmed.age_text') }} as parsed_age,
+        {{ parse_timestamp('trimmed.created_at_text') }} as created_at,
+        {{ parse_timestamp('trimmed.updated_at_text') }} as updated_at,
+        coalesce(versioned_keys.has_versions, false) as has_versions
+    from trimmed
+    left join versioned_keys
+        on trimmed.customer_id = versioned_keys.customer_id
+),
+
+fingerprinted as {{ not_materialized() }} (
     select
         *,
-        lower(email_text) as email,
-        {{ regexp_replace_all('full_name_text', ' +', ' ') }} as full_name,
-        {{ parse_integer('age_text') }} as parsed_age,
-        {{ parse_timestamp('created_at_text') }} as created_at,
-        {{ parse_timestamp('updated_at_text') }} as updated_at,
         {{ row_fingerprint([
             'raw_customer_id', 'raw_email', 'raw_full_name', 'raw_age',
             'raw_gender', 'raw_location', 'raw_created_at', 'raw_updated_at',
-        ], key='customer_id') }} as row_fingerprint
-    from trimmed
+        ]) }} as row_fingerprint
+    from parsed
 ),
 
+-- The latest version of a customer wins; ties go to the higher fingerprint.
 versions as (
-    select
-        *,
-        -- The latest version of a customer wins; ties go to the higher fingerprint.
-        row_number() over (
-            partition by customer_id
-            order by updated_at desc nulls last, row_fingerprint desc
-        ) as version_rank
-    from parsed
+    {{ ranked_versions('fingerprinted', ['customer_id'], 'updated_at desc nulls last, row_fingerprint desc') }}
 ),
 
 classified as (

@@ -7,7 +7,7 @@
 
 with
 
-raw_order_items as (
+raw_order_items as {{ not_materialized() }} (
     select * from {{ ref('base_shop__order_items') }}
 ),
 
@@ -22,7 +22,7 @@ order_versions as (
 ),
 
 -- Each raw value trimmed once (blank becomes null); the rules below read these.
-trimmed as (
+trimmed as {{ not_materialized() }} (
     select
         order_id as raw_order_id,
         line_number as raw_line_number,
@@ -41,7 +41,7 @@ trimmed as (
     from raw_order_items
 ),
 
-parsed as (
+parsed as {{ not_materialized() }} (
     select
         *,
         {{ parse_integer('line_number_text') }} as line_number,
@@ -50,28 +50,43 @@ parsed as (
     from trimmed
 ),
 
-fingerprinted as (
+versioned_keys as (
+    {{ versioned_keys('parsed', ['order_id', 'line_number']) }}
+),
+
+flagged as {{ not_materialized() }} (
+    select
+        parsed.*,
+        coalesce(versioned_keys.has_versions, false) as has_versions
+    from parsed
+    left join versioned_keys
+        on
+            parsed.order_id = versioned_keys.order_id
+            and parsed.line_number = versioned_keys.line_number
+),
+
+fingerprinted as {{ not_materialized() }} (
     select
         *,
         {{ row_fingerprint([
             'raw_order_id', 'raw_line_number', 'raw_product_id', 'raw_category',
             'raw_variant', 'raw_quantity', 'raw_unit_price',
-        ], key='order_id, line_number') }} as row_fingerprint
-    from parsed
+        ]) }} as row_fingerprint
+    from flagged
+),
+
+-- A line exported twice: keep one, by fingerprint.
+ranked as (
+    {{ ranked_versions('fingerprinted', ['order_id', 'line_number'], 'row_fingerprint desc') }}
 ),
 
 versions as (
     select
-        fingerprinted.*,
-        order_versions.order_disposition,
-        -- A line exported twice: keep one, by fingerprint.
-        row_number() over (
-            partition by fingerprinted.order_id, fingerprinted.line_number
-            order by fingerprinted.row_fingerprint desc
-        ) as version_rank
-    from fingerprinted
+        ranked.*,
+        order_versions.order_disposition
+    from ranked
     left join order_versions
-        on fingerprinted.order_id = order_versions.order_id
+        on ranked.order_id = order_versions.order_id
 ),
 
 classified as (

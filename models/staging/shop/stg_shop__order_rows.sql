@@ -6,7 +6,7 @@
 
 with
 
-raw_orders as (
+raw_orders as {{ not_materialized() }} (
     select * from {{ ref('base_shop__orders') }}
 ),
 
@@ -25,7 +25,7 @@ status_lookup as (
 ),
 
 -- Each raw value trimmed once (blank becomes null); the rules below read these.
-trimmed as (
+trimmed as {{ not_materialized() }} (
     select
         raw_orders.order_id as raw_order_id,
         raw_orders.customer_id as raw_customer_id,
@@ -49,30 +49,37 @@ trimmed as (
         on raw_orders.status = status_lookup.raw_status
 ),
 
-parsed as (
+versioned_keys as (
+    {{ versioned_keys('trimmed', ['order_id']) }}
+),
+
+parsed as {{ not_materialized() }} (
+    select
+        trimmed.*,
+        {{ parse_timestamp('trimmed.ordered_at_text') }} as ordered_at,
+        {{ parse_decimal('trimmed.order_total_text') }} as order_total,
+        upper(trimmed.currency_text) as currency,
+        {{ parse_timestamp('trimmed.delivered_at_text') }} as delivered_at,
+        {{ parse_timestamp('trimmed.updated_at_text') }} as updated_at,
+        coalesce(versioned_keys.has_versions, false) as has_versions
+    from trimmed
+    left join versioned_keys
+        on trimmed.order_id = versioned_keys.order_id
+),
+
+fingerprinted as {{ not_materialized() }} (
     select
         *,
-        {{ parse_timestamp('ordered_at_text') }} as ordered_at,
-        {{ parse_decimal('order_total_text') }} as order_total,
-        upper(currency_text) as currency,
-        {{ parse_timestamp('delivered_at_text') }} as delivered_at,
-        {{ parse_timestamp('updated_at_text') }} as updated_at,
         {{ row_fingerprint([
             'raw_order_id', 'raw_customer_id', 'raw_ordered_at', 'raw_status',
             'raw_order_total', 'raw_currency', 'raw_delivered_at', 'raw_updated_at',
-        ], key='order_id') }} as row_fingerprint
-    from trimmed
+        ]) }} as row_fingerprint
+    from parsed
 ),
 
+-- The latest export of an order wins; ties go to the higher fingerprint.
 versions as (
-    select
-        *,
-        -- The latest export of an order wins; ties go to the higher fingerprint.
-        row_number() over (
-            partition by order_id
-            order by updated_at desc nulls last, row_fingerprint desc
-        ) as version_rank
-    from parsed
+    {{ ranked_versions('fingerprinted', ['order_id'], 'updated_at desc nulls last, row_fingerprint desc') }}
 ),
 
 classified as (

@@ -6,7 +6,7 @@
 
 with
 
-raw_returns as (
+raw_returns as {{ not_materialized() }} (
     select * from {{ ref('base_shop__returns') }}
 ),
 
@@ -36,7 +36,7 @@ status_lookup as (
 ),
 
 -- Each raw value trimmed once (blank becomes null); the rules below read these.
-trimmed as (
+trimmed as {{ not_materialized() }} (
     select
         raw_returns.return_id as raw_return_id,
         raw_returns.order_id as raw_order_id,
@@ -63,45 +63,59 @@ trimmed as (
         on raw_returns.status = status_lookup.raw_status
 ),
 
-parsed as (
+versioned_keys as (
+    {{ versioned_keys('trimmed', ['return_id']) }}
+),
+
+parsed as {{ not_materialized() }} (
+    select
+        trimmed.*,
+        {{ parse_integer('trimmed.line_number_text') }} as line_number,
+        {{ parse_timestamp('trimmed.requested_at_text') }} as requested_at,
+        {{ parse_decimal('trimmed.refund_amount_text') }} as parsed_refund_amount,
+        {{ parse_boolean('trimmed.tracking_confirmed_text') }} as is_tracking_confirmed,
+        coalesce(versioned_keys.has_versions, false) as has_versions
+    from trimmed
+    left join versioned_keys
+        on trimmed.return_id = versioned_keys.return_id
+),
+
+fingerprinted as {{ not_materialized() }} (
     select
         *,
-        {{ parse_integer('line_number_text') }} as line_number,
-        {{ parse_timestamp('requested_at_text') }} as requested_at,
-        {{ parse_decimal('refund_amount_text') }} as parsed_refund_amount,
-        {{ parse_boolean('tracking_confirmed_text') }} as is_tracking_confirmed,
         {{ row_fingerprint([
             'raw_return_id', 'raw_order_id', 'raw_line_number', 'raw_requested_at',
             'raw_refund_amount', 'raw_reason', 'raw_tracking_confirmed', 'raw_status',
-        ], key='return_id') }} as row_fingerprint
-    from trimmed
+        ]) }} as row_fingerprint
+    from parsed
+),
+
+-- Returns carry no update time: the version furthest along its life wins (a
+-- refunded or rejected return over a requested one), then the latest request,
+-- then the higher fingerprint.
+ranked as (
+    {{ ranked_versions('fingerprinted', ['return_id'], "
+        case return_status
+            when 'requested' then 1
+            when 'approved' then 2
+            when 'received' then 3
+            when 'refunded' then 4
+            when 'rejected' then 4
+            else 0
+        end desc,
+        requested_at desc nulls last,
+        row_fingerprint desc
+    ") }}
 ),
 
 versions as (
     select
-        parsed.*,
+        ranked.*,
         order_versions.order_disposition,
-        order_versions.order_total,
-        -- Returns carry no update time: the version furthest along its life
-        -- wins (a refunded or rejected return over a requested one), then the
-        -- latest request, then the higher fingerprint.
-        row_number() over (
-            partition by parsed.return_id
-            order by
-                case parsed.return_status
-                    when 'requested' then 1
-                    when 'approved' then 2
-                    when 'received' then 3
-                    when 'refunded' then 4
-                    when 'rejected' then 4
-                    else 0
-                end desc,
-                parsed.requested_at desc nulls last,
-                parsed.row_fingerprint desc
-        ) as version_rank
-    from parsed
+        order_versions.order_total
+    from ranked
     left join order_versions
-        on parsed.order_id = order_versions.order_id
+        on ranked.order_id = order_versions.order_id
 ),
 
 classified as (
