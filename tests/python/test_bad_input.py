@@ -117,3 +117,18 @@ def test_an_unknown_target_names_the_target(run_dbt) -> None:
     result = run_dbt("build", "--target", "nowhere")
     assert result.returncode != 0
     assert "nowhere" in result.output
+
+
+def test_a_bad_memory_limit_names_the_variable(run_dbt, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISK_SEGMENTATION_DUCKDB_MEMORY_LIMIT", "lots")
+    result = run_dbt("build")
+    assert result.returncode != 0
+    assert "RISK_SEGMENTATION_DUCKDB_MEMORY_LIMIT_is_not_a_size_like_4GB" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_memory_limit_reaches_duckdb(run_dbt, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISK_SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1GB")
+    result = run_dbt("show", "--inline", "select current_setting('memory_limit') as memory_limit")
+    assert result.returncode == 0, result.output
+    assert "953.6 MiB" in result.output  # DuckDB reports 1GB (10^9 bytes) in MiB
