@@ -12,6 +12,7 @@
             'form': 'a folder path holding customers.csv or customers.parquet, etc.'},
         'raw_schema': {'kind': 'text', 'nullable': true,
             'form': 'the name of a schema holding the raw tables'},
+        'incremental_lookback_days': {'kind': 'integer', 'min': 0, 'max': 3660},
         'customer_age_min': {'kind': 'integer', 'min': 0, 'max': 150},
         'customer_age_max': {'kind': 'integer', 'min': 0, 'max': 150},
         'as_of_date': {'kind': 'as_of_date', 'nullable': true,

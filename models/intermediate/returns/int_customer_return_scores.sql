@@ -47,7 +47,13 @@ return_ages as (
 customer_returns as (
     select
         customer_id,
-        sum(power(cast(2 as {{ double }}), -age_days / {{ half_life }})) as decayed_returns,
+        -- Summed as decimals: a sum of doubles depends on the order rows arrive
+        -- in (the last digits differ between two builds of the same data);
+        -- decimal addition is exact, so every build and warehouse sums alike.
+        cast(
+            sum(cast(power(cast(2 as {{ double }}), -age_days / {{ half_life }}) as decimal(38, 18)))
+            as {{ double }}
+        ) as decayed_returns,
         sum(case when has_vague_reason then 1 else 0 end) as vague_returns
     from return_ages
     group by customer_id

@@ -2,12 +2,21 @@
 -- older version of a customer) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
-{{ config(materialized='table') }}
+-- Incremental: a daily build parses only the customers with a recent row (see raw_rows_to_stage) and
+-- replaces their rows.
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='version_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ restage_on_new_rules() }}",
+) }}
 
 with
 
 raw_customers as {{ not_materialized() }} (
     select * from {{ ref('base_shop__customers') }}
+    {{ raw_rows_to_stage(ref('base_shop__customers'), 'customer_id', ['updated_at', 'created_at']) }}
 ),
 
 gender_synonyms as (
@@ -117,6 +126,9 @@ final as (
         version_rank,
         rejection_reason,
         {{ row_disposition() }} as row_disposition,
+        {{ version_key('customer_id') }} as version_key,
+        {{ staged_at() }} as staged_at,
+        '{{ staging_fingerprint() }}' as staging_fingerprint,
         case when rejection_reason is not null then raw_customer_id end as raw_key,
         case when rejection_reason is not null then {{ raw_values_text([
             'customer_id', 'email', 'full_name', 'age', 'gender', 'location', 'created_at', 'updated_at',

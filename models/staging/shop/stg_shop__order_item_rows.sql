@@ -3,12 +3,21 @@
 -- the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
-{{ config(materialized='table') }}
+-- Incremental: a daily build parses only the lines of the orders staged again (see raw_rows_to_stage) and
+-- replaces their rows.
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='version_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ restage_on_new_rules() }}",
+) }}
 
 with
 
 raw_order_items as {{ not_materialized() }} (
     select * from {{ ref('base_shop__order_items') }}
+    {{ raw_rows_to_stage(ref('base_shop__order_items'), 'order_id', order_column='order_id') }}
 ),
 
 -- The surviving version of each raw order, clean or rejected: a line's order
@@ -121,6 +130,9 @@ final as (
         version_rank,
         rejection_reason,
         {{ row_disposition() }} as row_disposition,
+        {{ version_key('order_id') }} as version_key,
+        {{ staged_at() }} as staged_at,
+        '{{ staging_fingerprint() }}' as staging_fingerprint,
         case
             when rejection_reason is not null
                 then coalesce(raw_order_id, '<null>') || ':' || coalesce(raw_line_number, '<null>')

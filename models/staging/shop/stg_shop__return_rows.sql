@@ -2,12 +2,21 @@
 -- same return exported again) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models: the raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
-{{ config(materialized='table') }}
+-- Incremental: a daily build parses only the returns with a recent row or of an order staged again (see raw_rows_to_stage) and
+-- replaces their rows.
+{{ config(
+    materialized=staging_materialization(),
+    unique_key='version_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ restage_on_new_rules() }}",
+) }}
 
 with
 
 raw_returns as {{ not_materialized() }} (
     select * from {{ ref('base_shop__returns') }}
+    {{ raw_rows_to_stage(ref('base_shop__returns'), 'return_id', ['requested_at'], order_column='order_id') }}
 ),
 
 return_status_synonyms as (
@@ -153,6 +162,9 @@ final as (
         version_rank,
         rejection_reason,
         {{ row_disposition() }} as row_disposition,
+        {{ version_key('return_id') }} as version_key,
+        {{ staged_at() }} as staged_at,
+        '{{ staging_fingerprint() }}' as staging_fingerprint,
         case when rejection_reason is not null then raw_return_id end as raw_key,
         case when rejection_reason is not null then {{ raw_values_text([
             'return_id', 'order_id', 'line_number', 'requested_at', 'refund_amount', 'reason',

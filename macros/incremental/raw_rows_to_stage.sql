@@ -1,0 +1,143 @@
+{% macro staging_materialization() -%}
+    {#- The *_rows models are incremental where the warehouse can replace a
+        key's rows in place (delete+insert): DuckDB and Postgres. Plain Spark
+        tables (Parquet, no Delta) cannot; there they are rebuilt as tables. -#}
+    {{ return('incremental' if target.type in ['duckdb', 'postgres'] else 'table') }}
+{%- endmacro %}
+
+
+{% macro raw_rows_to_stage(relation, key_column, date_columns=[], order_column=none) -%}
+    {#- The where clause of a *_rows model's raw CTE on an incremental run:
+        every raw row of a key that has a row dated (`date_columns`) on or after
+        the cutoff (see staging_cutoff), or a row whose order (`order_column`)
+        was staged since this model's last build, and every row without a key.
+        All rows of such a key are parsed again together, so its versions are
+        ranked as in a full build, and replace that key's stored rows
+        (unique_key version_key). A row dated before the cutoff that arrives
+        late is not seen until a --full-refresh build; the
+        accounts_for_every_row tests then fail and say so. Full builds read
+        every row: no filter. -#}
+    {%- if is_incremental() and not staged_under_other_rules() -%}
+        {%- set conditions = [] -%}
+        {%- set cutoff = staging_cutoff(date_columns) if date_columns else none -%}
+        {%- for column in date_columns if cutoff is not none -%}
+            {%- do conditions.append(raw_date_text(column) ~ " >= '" ~ cutoff ~ "'") -%}
+        {%- endfor -%}
+        {%- if date_columns and cutoff is none -%}
+            {%- do conditions.append('true') -%}
+        {%- endif -%}
+        {%- if order_column -%}
+            {%- do conditions.append(clean_text(order_column) ~ " in (" ~ orders_staged_since_last_build() ~ ")") -%}
+        {%- endif %}
+    where
+        {{ clean_text(key_column) }} is null
+        or {{ clean_text(key_column) }} in (
+            select {{ clean_text(key_column) }}
+            from {{ relation }}
+            where {{ conditions | join(' or ') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro orders_staged_since_last_build() -%}
+    {#- The order ids stg_shop__order_rows staged after this model's last build:
+        lines and returns of those orders are classified again, as their order
+        may have changed (rejected, a new total). -#}
+    select order_id
+    from {{ ref('stg_shop__order_rows') }}
+    where staged_at > (select max(staged_at) from {{ this }})
+{%- endmacro %}
+
+
+{% macro staging_cutoff(date_columns) -%}
+    {#- The first day an incremental run re-reads: var incremental_lookback_days
+        before the latest of `date_columns` staged so far, as YYYY-MM-DD; none
+        when nothing dated is staged yet (then every row is read). -#}
+    {%- set latest -%}
+        select greatest(
+            {%- for column in date_columns %}
+            max(cast({{ column }} as date)) {{- "," if not loop.last }}
+            {%- endfor %}
+        ) from {{ this }}
+    {%- endset -%}
+    {%- set value = run_query(latest).columns[0].values()[0] -%}
+    {%- if value is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set cutoff = value - modules.datetime.timedelta(days=get_var('incremental_lookback_days')) -%}
+    {{ log("Incremental " ~ this.identifier ~ ": raw rows dated from " ~ cutoff ~ " on are staged again.", info=true) }}
+    {{ return(cutoff.isoformat()) }}
+{%- endmacro %}
+
+
+{% macro raw_date_text(column) -%}
+    {#- The date of a raw date/time text as YYYY-MM-DD text, without parsing:
+        every contract format starts with the date (YYYY-MM-DD or YYYY/MM/DD),
+        so comparing these texts compares days. A zone can move the UTC day by
+        one; the lookback covers it. -#}
+    replace(left(trim({{ column }}), 10), '/', '-')
+{%- endmacro %}
+
+
+{% macro version_key(key_column) -%}
+    {#- The key an incremental *_rows model replaces rows by: the record's key,
+        or '' for rows without one (blank keys clean to null, so '' is no real
+        key). Rows without a key are staged again on every run. -#}
+    coalesce({{ key_column }}, '')
+{%- endmacro %}
+
+
+{% macro staged_at() -%}
+    {#- When this build staged the row (dbt's run start, UTC): incremental
+        models downstream read the rows staged after their own last build. -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+{%- endmacro %}
+
+
+{% macro staging_fingerprint() -%}
+    {#- What staged rows depend on besides the raw rows themselves: where the
+        raw tables are read from, the staging vars and the vocabulary seeds. An
+        incremental build whose fingerprint differs from the stored rows' stages
+        every row again (see restage_on_new_rules), as mixing rows staged under
+        two sets of rules would be wrong. -#}
+    {%- if not execute -%}
+        {{ return('') }}  {#- parsing: the graph is not there yet -#}
+    {%- endif -%}
+    {%- set parts = [
+        raw_data_mode(), get_var('raw_data_dir') or '', get_var('raw_schema') or '',
+        get_var('customer_age_min'), get_var('customer_age_max'),
+    ] -%}
+    {#- Unit tests render models without the graph: no seeds to fingerprint. -#}
+    {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
+        if node.resource_type == 'seed' and node.package_name == project_name
+        and node.original_file_path.startswith('seeds/vocabularies/') -%}
+        {%- do parts.append(node.name ~ ':' ~ node.checksum.checksum) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
+
+
+{% macro staged_under_other_rules() -%}
+    {#- True when some row of this incremental model was staged under another
+        staging_fingerprint. -#}
+    {%- set query -%}
+        select count(*) from {{ this }} where staging_fingerprint <> '{{ staging_fingerprint() }}'
+    {%- endset -%}
+    {%- set other = run_query(query).columns[0].values()[0] > 0 -%}
+    {%- if other -%}
+        {{ log("Incremental " ~ this.identifier ~ ": the raw source, staging vars or vocabularies changed"
+            ~ " since the last build; staging every row again.", info=true) }}
+    {%- endif -%}
+    {{ return(other) }}
+{%- endmacro %}
+
+
+{% macro restage_on_new_rules() -%}
+    {#- A *_rows model's pre-hook: on an incremental build, drop the rows staged
+        under other rules (all of them, or none); raw_rows_to_stage then reads
+        every raw row again. -#}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where staging_fingerprint <> '{{ staging_fingerprint() }}'
+    {%- endif -%}
+{%- endmacro %}

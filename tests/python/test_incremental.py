@@ -1,0 +1,126 @@
+"""A daily incremental build equals a full build of the same raw rows (README "Daily builds").
+
+Day one holds every generated raw row dated up to DAY_ONE (rows without a readable date too, as
+old rows); day two adds the rest, the last day of orders, returns and customers and the newer
+versions of older ones. The same raw folder is built on day one, then again incrementally on day
+two; a fresh database builds day two in full. Every staged row, rejection and mart must agree.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from risk_segmentation.generator import GeneratorConfig, write
+
+DAY_ONE = "2024-12-30"  # the generated shop's last day of orders is 2024-12-31
+DATED = {"customers": ["updated_at", "created_at"], "orders": ["updated_at", "ordered_at"], "returns": ["requested_at"]}
+STAGED = ["stg_shop__customer_rows", "stg_shop__order_rows", "stg_shop__order_item_rows", "stg_shop__return_rows"]
+MARTS = [
+    "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
+    "segment_backtest",
+]  # fmt: skip
+
+
+def day(column: str) -> str:
+    """The day a raw date text names (its first ten characters), or null when they are no date."""
+    text = f"replace(left(trim({column}), 10), '/', '-')"
+    return f"case when regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') then {text} end"
+
+
+def write_days(full: Path, day_one: Path, day_two: Path) -> None:
+    """Split generated CSVs into day one and day two, both written the same way."""
+    for folder in (day_one, day_two):
+        folder.mkdir()
+    with duckdb.connect() as con:
+        for table in ["customers", "orders", "order_items", "returns"]:
+            con.execute(f"create table {table} as select * from read_csv('{full / table}.csv', all_varchar = true)")  # noqa: S608
+        for table, columns in DATED.items():
+            latest = f"greatest({', '.join(day(column) for column in columns)})"
+            con.execute(
+                f"create table day_one_{table} as select * from {table} where coalesce({latest} <= '{DAY_ONE}', true)"
+            )
+        # A line belongs to its order's day; a line of no known order is old.
+        con.execute(
+            """create table day_one_order_items as
+            select * from order_items
+            where
+                trim(order_id) in (select trim(order_id) from day_one_orders where order_id is not null)
+                or not exists (select 1 from orders where trim(orders.order_id) = trim(order_items.order_id))"""
+        )
+        for table in ["customers", "orders", "order_items", "returns"]:
+            con.execute(f"copy day_one_{table} to '{day_one / table}.csv' (header)")
+            con.execute(f"copy {table} to '{day_two / table}.csv' (header)")
+            added = con.execute(f"select (select count(*) from {table}) - (select count(*) from day_one_{table})")
+            assert added.fetchone()[0] > 0, f"day two adds no {table}"
+
+
+def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
+    """Rows of the table in either database that the other lacks (as multisets), staged_at aside."""
+    with duckdb.connect() as con:
+        # Attached under their own names: staging views name the database they were built in.
+        con.execute(f"attach '{one}' as {one.stem} (read_only)")
+        con.execute(f"attach '{other}' as {other.stem} (read_only)")
+        columns = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                f"where table_catalog = '{one.stem}' and table_schema = '{schema}' and table_name = '{table}' "
+                "and column_name != 'staged_at' order by ordinal_position"
+            ).fetchall()
+        ]
+        assert columns, f"{schema}.{table} not found"
+        select = ", ".join(f'"{column}"' for column in columns)
+        left, right = f"{one.stem}.{schema}.{table}", f"{other.stem}.{schema}.{table}"
+        return con.execute(
+            f"""select count(*) from (
+                (select {select} from {left} except all select {select} from {right})
+                union all
+                (select {select} from {right} except all select {select} from {left})
+            )"""
+        ).fetchone()[0]  # noqa: S608
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    full = tmp_path_factory.mktemp("generated")
+    write(GeneratorConfig(customers=1500, seed=11), full, "csv")
+    root = tmp_path_factory.mktemp("days")
+    write_days(full, root / "day_one", root / "day_two")
+    return root / "day_one", root / "day_two"
+
+
+def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Path], tmp_path: Path) -> None:
+    day_one, day_two = days
+    raw = tmp_path / "raw"  # one folder, as a shop's daily export: the same raw_data_dir both days
+    shutil.copytree(day_one, raw)
+    incremental_db, full_db = tmp_path / "incremental_build.duckdb", tmp_path / "full_build.duckdb"
+    vars = {"raw_data_dir": str(raw)}
+
+    first = run_dbt("build", vars=vars, database=incremental_db)
+    assert first.returncode == 0, first.output
+    shutil.rmtree(raw)
+    shutil.copytree(day_two, raw)
+    second = run_dbt("build", vars=vars, database=incremental_db)
+    assert second.returncode == 0, second.output
+    assert "Incremental stg_shop__order_rows: raw rows dated from" in second.output
+
+    full = run_dbt("build", "--full-refresh", vars=vars, database=full_db)
+    assert full.returncode == 0, full.output
+
+    # The second build staged only part of the rows: it was incremental.
+    for model in STAGED:
+        restaged, total = second.query(
+            f"select count(*) filter (where staged_at = (select max(staged_at) from {model})), count(*) from {model}"
+        )[0]  # noqa: S608
+        assert 0 < restaged < total / 2, f"{model}: {restaged} of {total} rows staged again"
+
+    differing = {
+        **{model: differing_rows(incremental_db, full_db, model, "main_staging") for model in STAGED},
+        "stg_shop__rejected_rows": differing_rows(incremental_db, full_db, "stg_shop__rejected_rows", "main_staging"),
+        **{mart: differing_rows(incremental_db, full_db, mart, "main") for mart in MARTS},
+    }
+    assert differing == dict.fromkeys(differing, 0)
