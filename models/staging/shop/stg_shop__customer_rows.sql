@@ -1,6 +1,6 @@
 -- Every raw customer row, parsed, with what became of it: clean, duplicate (an
 -- older version of a customer) or rejected (with the reason and the raw values).
--- A table, unlike the other staging models: the raw rows are parsed once here,
+-- A table (incremental), unlike the other staging models: raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
 -- Incremental: a daily build parses only the customers with a recent row (see raw_rows_to_stage) and
 -- replaces their rows.

@@ -1,7 +1,7 @@
 -- Every raw order line, parsed, with what became of it: clean, duplicate (the
 -- same order and line number exported again) or rejected (with the reason and
 -- the raw values).
--- A table, unlike the other staging models: the raw rows are parsed once here,
+-- A table (incremental), unlike the other staging models: raw rows are parsed once here,
 -- then read by the clean model, the rejected-rows model and the tests.
 -- Incremental: a daily build parses only the lines of the orders staged again (see raw_rows_to_stage) and
 -- replaces their rows.
