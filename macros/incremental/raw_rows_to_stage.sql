@@ -91,7 +91,7 @@
 {% macro staged_at() -%}
     {#- When this build staged the row (dbt's run start, UTC): incremental
         models downstream read the rows staged after their own last build. -#}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
 
@@ -120,7 +120,15 @@
 
 {% macro staged_under_other_rules() -%}
     {#- True when some row of this incremental model was staged under another
-        staging_fingerprint. -#}
+        staging_fingerprint. A table from before incremental staging has no
+        fingerprint: it needs one full build. -#}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'staging_fingerprint' not in columns -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ " was built by a version of the project without incremental staging:"
+            ~ " rebuild it once with dbt build --full-refresh (risk-segmentation publish -- --full-refresh)."
+        ) }}
+    {%- endif -%}
     {%- set query -%}
         select count(*) from {{ this }} where staging_fingerprint <> '{{ staging_fingerprint() }}'
     {%- endset -%}

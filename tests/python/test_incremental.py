@@ -124,3 +124,17 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
         **{mart: differing_rows(incremental_db, full_db, mart, "main") for mart in MARTS},
     }
     assert differing == dict.fromkeys(differing, 0)
+
+
+def test_a_staging_table_from_before_incremental_staging_asks_for_a_full_refresh(run_dbt) -> None:
+    staging = ["--select", "+path:models/staging"]
+    built = run_dbt("build", *staging)
+    assert built.returncode == 0, built.output
+    with duckdb.connect(str(built.database)) as con:  # as a table built before staging_fingerprint existed
+        con.execute("alter table main_staging.stg_shop__order_rows drop column staging_fingerprint")
+    refused = run_dbt("run", "--select", "stg_shop__order_rows")
+    assert refused.returncode != 0
+    assert "stg_shop__order_rows was built by a version of the project without incremental staging" in refused.output
+    assert "--full-refresh" in refused.output
+    rebuilt = run_dbt("build", *staging, "--full-refresh")
+    assert rebuilt.returncode == 0, rebuilt.output
