@@ -10,11 +10,12 @@
     {#- The where clause of a *_rows model's raw CTE on an incremental run:
         every raw row of a key that has a row dated (`date_columns`) on or after
         the cutoff (see staging_cutoff), or a row whose order (`order_column`)
-        was staged since this model's last build, and every row without a key.
+        was staged since this model's last build, or that was never staged,
+        and every row without a key.
         All rows of such a key are parsed again together, so its versions are
         ranked as in a full build, and replace that key's stored rows
-        (unique_key version_key). A row dated before the cutoff that arrives
-        late is not seen until a --full-refresh build; the
+        (unique_key version_key). A new version of a staged key dated before
+        the cutoff is not seen until a --full-refresh build; the
         accounts_for_every_row tests then fail and say so. Full builds read
         every row: no filter. -#}
     {%- if is_incremental() and not staged_under_other_rules() -%}
@@ -28,7 +29,13 @@
         {%- endif -%}
         {%- if order_column -%}
             {%- do conditions.append(clean_text(order_column) ~ " in (" ~ orders_staged_since_last_build() ~ ")") -%}
-        {%- endif %}
+        {%- endif -%}
+        {#- A key never staged is new, whatever its dates say: a late first
+            export, or a line of an order no export knows. -#}
+        {%- do conditions.append(
+            "not exists (select 1 from " ~ this ~ " as staged where staged.version_key = "
+            ~ clean_text(key_column) ~ ")"
+        ) %}
     where
         {{ clean_text(key_column) }} is null
         or {{ clean_text(key_column) }} in (

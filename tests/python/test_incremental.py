@@ -1,9 +1,10 @@
 """A daily incremental build equals a full build of the same raw rows (README "Daily builds").
 
 Day one holds every generated raw row dated up to DAY_ONE (rows without a readable date too, as
-old rows); day two adds the rest, the last day of orders, returns and customers and the newer
-versions of older ones. The same raw folder is built on day one, then again incrementally on day
-two; a fresh database builds day two in full. Every staged row, rejection and mart must agree.
+old rows); day two adds the rest: the last day of orders, returns and customers, the newer
+versions of older ones, and the lines of orders no export knows (undated, new keys). The same
+raw folder is built on day one, then again incrementally on day two; a fresh database builds day
+two in full. Every staged row, rejection and mart must agree.
 """
 
 from __future__ import annotations
@@ -43,13 +44,11 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
             con.execute(
                 f"create table day_one_{table} as select * from {table} where coalesce({latest} <= '{DAY_ONE}', true)"
             )
-        # A line belongs to its order's day; a line of no known order is old.
+        # A line belongs to its order's day; lines of unknown orders (and without one) arrive on day two.
         con.execute(
             """create table day_one_order_items as
             select * from order_items
-            where
-                trim(order_id) in (select trim(order_id) from day_one_orders where order_id is not null)
-                or not exists (select 1 from orders where trim(orders.order_id) = trim(order_items.order_id))"""
+            where trim(order_id) in (select trim(order_id) from day_one_orders where order_id is not null)"""
         )
         for table in ["customers", "orders", "order_items", "returns"]:
             con.execute(f"copy day_one_{table} to '{day_one / table}.csv' (header)")

@@ -47,13 +47,14 @@ return_ages as (
 customer_returns as (
     select
         customer_id,
-        -- Summed as decimals: a sum of doubles depends on the order rows arrive
-        -- in (the last digits differ between two builds of the same data);
-        -- decimal addition is exact, so every build and warehouse sums alike.
+        -- Summed as whole numbers of 10^-15: a sum of doubles depends on the
+        -- order rows arrive in (the last digits differed between two builds of
+        -- the same data), integer addition does not. 15 digits, because
+        -- Postgres keeps no more when it turns a double into a decimal.
         cast(
-            sum(cast(power(cast(2 as {{ double }}), -age_days / {{ half_life }}) as decimal(38, 18)))
+            sum(cast(round(power(cast(2 as {{ double }}), -age_days / {{ half_life }}) * 1e15) as decimal(38, 0)))
             as {{ double }}
-        ) as decayed_returns,
+        ) / 1e15 as decayed_returns,
         sum(case when has_vague_reason then 1 else 0 end) as vague_returns
     from return_ages
     group by customer_id
