@@ -4,7 +4,9 @@ Day one holds every generated raw row dated up to DAY_ONE (rows without a readab
 old rows); day two adds the rest: the last day of orders, returns and customers, the newer
 versions of older ones, and the lines of orders no export knows (undated, new keys). The same
 raw folder is built on day one, then again incrementally on day two; a fresh database builds day
-two in full. Every staged row, rejection and mart must agree.
+two in full. Every staged row, rejection, incremental intermediate row and mart must agree. Then
+an as-of date earlier than the last build's, and new rules, make the incremental build recompute
+every customer.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from risk_segmentation.generator import GeneratorConfig, write
 DAY_ONE = "2024-12-30"  # the generated shop's last day of orders is 2024-12-31
 DATED = {"customers": ["updated_at", "created_at"], "orders": ["updated_at", "ordered_at"], "returns": ["requested_at"]}
 STAGED = ["stg_shop__customer_rows", "stg_shop__order_rows", "stg_shop__order_item_rows", "stg_shop__return_rows"]
+REFRESHED_BY_CUSTOMER = [
+    "int_counted_orders", "int_accepted_returns", "int_order_line_returns", "int_customer_order_history",
+    "int_customer_return_metrics", "int_customer_bracketing", "int_customer_return_patterns",
+]  # fmt: skip
+BOOKKEEPING = ["staged_at", "computed_at", "computed_as_of"]  # when a row was made, not what it says
 MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
     "segment_backtest",
@@ -58,7 +65,7 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
 
 
 def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
-    """Rows of the table in either database that the other lacks (as multisets), staged_at aside."""
+    """Rows of the table in either database that the other lacks (as multisets), bookkeeping aside."""
     with duckdb.connect() as con:
         # Attached under their own names: staging views name the database they were built in.
         con.execute(f"attach '{one}' as {one.stem} (read_only)")
@@ -68,7 +75,7 @@ def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
             for row in con.execute(
                 "select column_name from information_schema.columns "
                 f"where table_catalog = '{one.stem}' and table_schema = '{schema}' and table_name = '{table}' "
-                "and column_name != 'staged_at' order by ordinal_position"
+                f"and column_name not in {tuple(BOOKKEEPING)} order by ordinal_position"
             ).fetchall()
         ]
         assert columns, f"{schema}.{table} not found"
@@ -110,16 +117,38 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
     full = run_dbt("build", "--full-refresh", vars=vars, database=full_db)
     assert full.returncode == 0, full.output
 
-    # The second build staged only part of the rows: it was incremental.
-    for model in STAGED:
-        restaged, total = second.query(
-            f"select count(*) filter (where staged_at = (select max(staged_at) from {model})), count(*) from {model}"
+    # The second build staged and computed only part of the rows: it was incremental.
+    stamps = {**dict.fromkeys(STAGED, "staged_at"), **dict.fromkeys(REFRESHED_BY_CUSTOMER, "computed_at")}
+    for model, stamp in stamps.items():
+        table = model if stamp == "staged_at" else f"main_intermediate.{model}"
+        redone, total = second.query(
+            f"select count(*) filter (where {stamp} = (select max({stamp}) from {table})), count(*) from {table}"
         )[0]  # noqa: S608
-        assert 0 < restaged < total / 2, f"{model}: {restaged} of {total} rows staged again"
+        assert 0 < redone < total / 2, f"{model}: {redone} of {total} rows made again"
+    assert "Incremental int_customer_order_history: recomputing the customers with rows staged after" in second.output
+    assert_same_rows(incremental_db, full_db)
 
+    # An as-of date earlier than the last build's recomputes every customer, as a full build would.
+    earlier = {**vars, "as_of_date": "2024-06-30"}
+    third = run_dbt("run", vars=earlier, database=incremental_db)
+    assert third.returncode == 0, third.output
+    assert "Incremental int_counted_orders: the as-of date moved back; recomputing every customer." in third.output
+    full = run_dbt("run", "--full-refresh", vars=earlier, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
+    # So does a change of rules (here a var read by int_accepted_returns).
+    other_rules = run_dbt("run", vars={**earlier, "quick_return_hours": 24}, database=incremental_db)
+    assert other_rules.returncode == 0, other_rules.output
+    assert "Incremental int_accepted_returns: the rules (vars, vocabularies or raw source) changed" in other_rules.output
+
+
+def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
+    """Every staged row, rejection, incremental intermediate row and mart agrees between the two builds."""
     differing = {
         **{model: differing_rows(incremental_db, full_db, model, "main_staging") for model in STAGED},
         "stg_shop__rejected_rows": differing_rows(incremental_db, full_db, "stg_shop__rejected_rows", "main_staging"),
+        **{model: differing_rows(incremental_db, full_db, model, "main_intermediate") for model in REFRESHED_BY_CUSTOMER},
         **{mart: differing_rows(incremental_db, full_db, mart, "main") for mart in MARTS},
     }
     assert differing == dict.fromkeys(differing, 0)

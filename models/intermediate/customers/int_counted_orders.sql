@@ -1,10 +1,18 @@
 -- The orders that count (spec section 2): a status in var
 -- counted_order_statuses, ordered on or before the as-of date. Every metric
--- downstream reads orders through this model.
+-- downstream reads orders through this model. Incremental by customer
+-- (macros/incremental/customers_to_refresh.sql).
+{%- set scope = refresh_scope() %}
+
 with
+
+customers_to_refresh as (
+    {{ customers_to_refresh(scope) }}
+),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 as_of as (
@@ -21,7 +29,7 @@ final as (
         orders.order_status,
         orders.order_total,
         orders.is_orphan_customer,
-        as_of.as_of_date
+        {{ refresh_columns() }}
     from orders
     cross join as_of
     where

@@ -3,8 +3,15 @@
 -- return without a line number is a return of the whole order. Each return
 -- carries what the return patterns read: the value returned, whether it came
 -- within var quick_return_hours of delivery, whether tracking was explicitly
--- not confirmed, and whether its reason is missing or vague.
+-- not confirmed, and whether its reason is missing or vague. Incremental by
+-- customer (macros/incremental/customers_to_refresh.sql).
+{%- set scope = refresh_scope() %}
+
 with
+
+customers_to_refresh as (
+    {{ customers_to_refresh(scope) }}
+),
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
@@ -12,6 +19,11 @@ returns as (
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
 ),
 
 order_items as (
@@ -52,7 +64,6 @@ final as (
         cast(returns.requested_at as date) as requested_date,
         counted_orders.ordered_at,
         counted_orders.delivered_at,
-        counted_orders.as_of_date,
 
         -- return
         returns.return_status,
@@ -78,7 +89,9 @@ final as (
             false
         ) as is_quick_return,
         coalesce(not returns.is_tracking_confirmed, false) as is_untracked,
-        returns.reason is null or vague_reasons.reason is not null as has_vague_reason
+        returns.reason is null or vague_reasons.reason is not null as has_vague_reason,
+
+        {{ refresh_columns() }}
     from returns
     inner join counted_orders
         on returns.order_id = counted_orders.order_id
@@ -88,9 +101,10 @@ final as (
             and returns.line_number = order_items.line_number
     left join vague_reasons
         on returns.reason = vague_reasons.reason
+    cross join as_of
     where
         returns.return_status != 'rejected'
-        and cast(returns.requested_at as date) <= counted_orders.as_of_date
+        and cast(returns.requested_at as date) <= as_of.as_of_date
 )
 
 select * from final

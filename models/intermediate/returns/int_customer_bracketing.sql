@@ -4,11 +4,19 @@
 -- of one product (single-order), or after var bracketing_min_orders (2)
 -- orders in which they ordered 2+ variants of one product and returned every
 -- variant but one (cross-order). Lines without a variant are not variants.
--- One row per customer with a counted order line.
+-- One row per customer with a counted order line. Incremental by customer
+-- (macros/incremental/customers_to_refresh.sql).
+{%- set scope = refresh_scope() %}
+
 with
+
+customers_to_refresh as (
+    {{ customers_to_refresh(scope) }}
+),
 
 order_lines as (
     select * from {{ ref('int_order_line_returns') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 -- A variant is kept when any of its lines was kept.
@@ -51,7 +59,8 @@ final as (
         cast(single_order_bracketing_orders as integer) as single_order_bracketing_orders,
         cast(cross_order_bracketing_orders as integer) as cross_order_bracketing_orders,
         single_order_bracketing_orders >= 1
-        or cross_order_bracketing_orders >= {{ get_var('bracketing_min_orders') }} as is_bracketer
+        or cross_order_bracketing_orders >= {{ get_var('bracketing_min_orders') }} as is_bracketer,
+        {{ refresh_columns() }}
     from customer_bracketing
 )
 

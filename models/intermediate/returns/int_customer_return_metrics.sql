@@ -1,19 +1,29 @@
 -- Each purchasing customer's return behaviour as of the as-of date (spec
 -- section 6): counted orders, orders with an accepted return, the return
 -- rate, returns, refunded and ordered value, the last return, the average
--- value of kept orders and the lifetime value after refunds.
+-- value of kept orders and the lifetime value after refunds. Incremental by
+-- customer (macros/incremental/customers_to_refresh.sql).
+{%- set scope = refresh_scope() %}
+
 with
+
+customers_to_refresh as (
+    {{ customers_to_refresh(scope) }}
+),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
-customer_order_metrics as (
-    select * from {{ ref('int_customer_order_metrics') }}
+order_history as (
+    select * from {{ ref('int_customer_order_history') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 -- A return of a whole order and several line returns alike mark the order
@@ -60,14 +70,15 @@ final as (
         cast(customer_orders.refunded_value as decimal(18, 4)) as refunded_value,
         cast(customer_orders.ordered_value as decimal(18, 4)) as ordered_value,
         cast(customer_orders.kept_order_value as decimal(18, 4)) as avg_order_value,
-        customer_order_metrics.net_monetary as ltv,
+        cast(order_history.monetary - order_history.refunded_amount as decimal(18, 4)) as ltv,
 
         -- dates
         customer_orders.last_return_date,
-        customer_order_metrics.as_of_date
+
+        {{ refresh_columns() }}
     from customer_orders
-    inner join customer_order_metrics
-        on customer_orders.customer_id = customer_order_metrics.customer_id
+    inner join order_history
+        on customer_orders.customer_id = order_history.customer_id
 )
 
 select * from final

@@ -4,23 +4,34 @@
 -- returned value rising over successive returns (at least var
 -- escalation_min_returns of them, each worth more than the one before);
 -- returned goods from var return_categories_min or more categories.
--- pattern_flags counts the patterns present (0-5).
+-- pattern_flags counts the patterns present (0-5). Incremental by customer
+-- (macros/incremental/customers_to_refresh.sql).
+{%- set scope = refresh_scope() %}
+
 with
+
+customers_to_refresh as (
+    {{ customers_to_refresh(scope) }}
+),
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 order_lines as (
     select * from {{ ref('int_order_line_returns') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 bracketing as (
     select * from {{ ref('int_customer_bracketing') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 return_counts as (
@@ -115,7 +126,8 @@ final as (
         + (case when has_quick_returns then 1 else 0 end)
         + (case when has_untracked_returns then 1 else 0 end)
         + (case when has_rising_return_value then 1 else 0 end)
-        + (case when has_multi_category_returns then 1 else 0 end) as pattern_flags
+        + (case when has_multi_category_returns then 1 else 0 end) as pattern_flags,
+        {{ refresh_columns() }}
     from flags
 )
 

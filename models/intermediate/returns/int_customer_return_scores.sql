@@ -35,13 +35,18 @@ accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
 return_ages as (
     select
-        customer_id,
-        has_vague_reason,
+        accepted_returns.customer_id,
+        accepted_returns.has_vague_reason,
         -- dbt.datediff renders one long line per adapter: hence the noqa.
-        cast({{ dbt.datediff('requested_date', 'as_of_date', 'day') }} as {{ double }}) as age_days  -- noqa: LT05
+        cast({{ dbt.datediff('accepted_returns.requested_date', 'as_of.as_of_date', 'day') }} as {{ double }}) as age_days  -- noqa: LT05
     from accepted_returns
+    cross join as_of
 ),
 
 customer_returns as (

@@ -1,10 +1,18 @@
 -- Every line of a counted order, and whether it was returned: by a return
 -- naming the line, or by a return of the whole order. Bracketing and the
--- categories of returned goods are read from here.
+-- categories of returned goods are read from here. Incremental by customer
+-- (macros/incremental/customers_to_refresh.sql).
+{%- set scope = refresh_scope() %}
+
 with
+
+customers_to_refresh as (
+    {{ customers_to_refresh(scope) }}
+),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 order_items as (
@@ -13,6 +21,7 @@ order_items as (
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
+    where {{ refreshed_customers_only('customer_id', scope) }}
 ),
 
 returned_lines as (
@@ -43,7 +52,9 @@ final as (
         order_items.category,
         order_items.variant,
         order_items.line_total,
-        returned_lines.order_id is not null or returned_orders.order_id is not null as is_returned
+        returned_lines.order_id is not null or returned_orders.order_id is not null as is_returned,
+
+        {{ refresh_columns() }}
     from order_items
     inner join counted_orders
         on order_items.order_id = counted_orders.order_id

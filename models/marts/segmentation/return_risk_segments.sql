@@ -20,6 +20,10 @@ return_scores as (
     select * from {{ ref('int_customer_return_scores') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
 final as (
     select
         -- ids
@@ -62,7 +66,7 @@ final as (
         return_scores.tenure_signal,
 
         -- dates
-        return_metrics.as_of_date
+        as_of.as_of_date
     from return_metrics
     inner join return_tiers
         on return_metrics.customer_id = return_tiers.customer_id
@@ -70,6 +74,7 @@ final as (
         on return_metrics.customer_id = return_patterns.customer_id
     inner join return_scores
         on return_metrics.customer_id = return_scores.customer_id
+    cross join as_of
 )
 
 select * from final
