@@ -22,28 +22,47 @@
         {%- set conditions = [] -%}
         {%- set cutoff = staging_cutoff(date_columns) if date_columns else none -%}
         {%- for column in date_columns if cutoff is not none -%}
-            {%- do conditions.append(raw_date_text(column) ~ " >= '" ~ cutoff ~ "'") -%}
+            {%- do conditions.append(raw_date_text('candidate.' ~ column) ~ " >= '" ~ cutoff ~ "'") -%}
         {%- endfor -%}
         {%- if date_columns and cutoff is none -%}
             {%- do conditions.append('true') -%}
         {%- endif -%}
         {%- if order_column -%}
-            {%- do conditions.append(clean_text(order_column) ~ " in (" ~ orders_staged_since_last_build() ~ ")") -%}
+            {%- do conditions.append(clean_text('candidate.' ~ order_column) ~ " in (" ~ orders_staged_since_last_build() ~ ")") -%}
         {%- endif -%}
-        {#- A key never staged is new, whatever its dates say: a late first
-            export, or a line of an order no export knows. -#}
-        {%- do conditions.append(
-            "not exists (select 1 from " ~ this ~ " as staged where staged.version_key = "
-            ~ clean_text(key_column) ~ ")"
-        ) %}
+        {%- if not conditions -%}
+            {%- do conditions.append('false') -%}
+        {%- endif -%}
     where
         {{ clean_text(key_column) }} is null
         or {{ clean_text(key_column) }} in (
-            select {{ clean_text(key_column) }}
-            from {{ relation }}
+            select {{ clean_text('candidate.' ~ key_column) }}
+            from {{ relation }} as candidate
             where {{ conditions | join(' or ') }}
+
+            union all
+
+            {#- A key never staged is new, whatever its dates say: a late first
+                export, or a line of an order no export knows. A set
+                difference, which every engine runs as one anti-join. -#}
+            (
+                select {{ clean_text('candidate.' ~ key_column) }}
+                from {{ relation }} as candidate
+                except
+                select staged.version_key
+                from {{ this }} as staged
+            )
         )
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro raw_rows_hint() -%}
+    {#- Written between a *_rows model's raw CTE name and its body: inlined on
+        a full build (see not_materialized); stored on an incremental one, as
+        it then holds only the rows staged again, and its filter, which reads
+        the raw table twice, would otherwise run again for each reader. -#}
+    {{ return('' if is_incremental() and not staged_under_other_rules() else not_materialized()) }}
 {%- endmacro %}
 
 

@@ -14,7 +14,7 @@
 
 with
 
-raw_customers as {{ not_materialized() }} (
+raw_customers as {{ raw_rows_hint() }} (
     select * from {{ ref('base_shop__customers') }}
     {{ raw_rows_to_stage(ref('base_shop__customers'), 'customer_id', ['updated_at', 'created_at']) }}
 ),

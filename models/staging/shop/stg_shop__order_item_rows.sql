@@ -15,7 +15,7 @@
 
 with
 
-raw_order_items as {{ not_materialized() }} (
+raw_order_items as {{ raw_rows_hint() }} (
     select * from {{ ref('base_shop__order_items') }}
     {{ raw_rows_to_stage(ref('base_shop__order_items'), 'order_id', order_column='order_id') }}
 ),

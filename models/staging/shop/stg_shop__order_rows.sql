@@ -14,7 +14,7 @@
 
 with
 
-raw_orders as {{ not_materialized() }} (
+raw_orders as {{ raw_rows_hint() }} (
     select * from {{ ref('base_shop__orders') }}
     {{ raw_rows_to_stage(ref('base_shop__orders'), 'order_id', ['updated_at', 'ordered_at']) }}
 ),

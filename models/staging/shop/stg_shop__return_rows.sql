@@ -14,7 +14,7 @@
 
 with
 
-raw_returns as {{ not_materialized() }} (
+raw_returns as {{ raw_rows_hint() }} (
     select * from {{ ref('base_shop__returns') }}
     {{ raw_rows_to_stage(ref('base_shop__returns'), 'return_id', ['requested_at'], order_column='order_id') }}
 ),
