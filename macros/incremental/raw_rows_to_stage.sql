@@ -1,11 +1,3 @@
-{% macro staging_materialization() -%}
-    {#- The *_rows models are incremental where the warehouse can replace a
-        key's rows in place (delete+insert): DuckDB and Postgres. Plain Spark
-        tables (Parquet, no Delta) cannot; there they are rebuilt as tables. -#}
-    {{ return('incremental' if target.type in ['duckdb', 'postgres'] else 'table') }}
-{%- endmacro %}
-
-
 {% macro raw_rows_to_stage(relation, key_column, date_columns=[], order_column=none) -%}
     {#- The where clause of a *_rows model's raw CTE on an incremental run:
         every raw row of a key that has a row dated (`date_columns`) on or after

@@ -1,16 +1,9 @@
 -- Every raw customer row, parsed, with what became of it: clean, duplicate (an
 -- older version of a customer) or rejected (with the reason and the raw values).
--- A table (incremental), unlike the other staging models: raw rows are parsed once here,
--- then read by the clean model, the rejected-rows model and the tests.
+-- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
+-- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
 -- Incremental: a daily build parses only the customers with a recent row (see raw_rows_to_stage) and
 -- replaces their rows.
-{{ config(
-    materialized=staging_materialization(),
-    unique_key='version_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    pre_hook="{{ restage_on_new_rules() }}",
-) }}
 
 with
 

@@ -1,17 +1,10 @@
 -- Every raw order line, parsed, with what became of it: clean, duplicate (the
 -- same order and line number exported again) or rejected (with the reason and
 -- the raw values).
--- A table (incremental), unlike the other staging models: raw rows are parsed once here,
--- then read by the clean model, the rejected-rows model and the tests.
+-- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
+-- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
 -- Incremental: a daily build parses only the lines of the orders staged again (see raw_rows_to_stage) and
 -- replaces their rows.
-{{ config(
-    materialized=staging_materialization(),
-    unique_key='version_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    pre_hook="{{ restage_on_new_rules() }}",
-) }}
 
 with
 

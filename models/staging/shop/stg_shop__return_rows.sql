@@ -1,16 +1,9 @@
 -- Every raw return row, parsed, with what became of it: clean, duplicate (the
 -- same return exported again) or rejected (with the reason and the raw values).
--- A table (incremental), unlike the other staging models: raw rows are parsed once here,
--- then read by the clean model, the rejected-rows model and the tests.
+-- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
+-- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
 -- Incremental: a daily build parses only the returns with a recent row or of
 -- an order staged again (see raw_rows_to_stage) and replaces their rows.
-{{ config(
-    materialized=staging_materialization(),
-    unique_key='version_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    pre_hook="{{ restage_on_new_rules() }}",
-) }}
 
 with
 
