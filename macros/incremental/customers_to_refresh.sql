@@ -58,19 +58,41 @@
 
 
 {% macro customers_to_refresh(scope) -%}
-    {#- The customer ids an incremental build recomputes (see refresh_scope).
-        Always rendered, so the model depends on int_customer_changes. -#}
+    {#- The customer ids an incremental build recomputes (see refresh_scope):
+        the customers of the rows staged since the model's last build or
+        dated in the days the as-of date moved over, and the customers of the
+        orders whose lines or returns were. Always rendered, so the model
+        depends on int_customer_changes. -#}
+    {%- set changed -%}
+        (
+            staged_at > cast('{{ scope.since }}' as timestamp)
+            or (
+                activity_date > cast('{{ scope.last_as_of_date }}' as date)
+                and activity_date <= cast('{{ scope.as_of_date }}' as date)
+            )
+        )
+    {%- endset -%}
+    {%- if scope.everyone -%}
     select customer_id
     from {{ ref('int_customer_changes') }}
-    {%- if not scope.everyone %}
+    group by customer_id
+    {%- else -%}
+    select customer_id
+    from {{ ref('int_customer_changes') }}
+    where {{ changed }} and customer_id is not null
+
+    union
+
+    select customer_id
+    from {{ ref('int_customer_changes') }}
     where
-        staged_at > cast('{{ scope.since }}' as timestamp)
-        or (
-            activity_date > cast('{{ scope.last_as_of_date }}' as date)
-            and activity_date <= cast('{{ scope.as_of_date }}' as date)
+        is_current_order
+        and order_id in (
+            select order_id
+            from {{ ref('int_customer_changes') }}
+            where {{ changed }} and customer_id is null
         )
     {%- endif %}
-    group by customer_id
 {%- endmacro %}
 
 

@@ -3,8 +3,11 @@
 -- the customers a daily build recomputes (macros/incremental/
 -- customers_to_refresh.sql). Every version of a row counts, superseded and
 -- rejected ones too: a new export of an order that moves it to another
--- customer changes both customers. Lines and returns belong to the customer
--- of their order. A view: always as current as the staged rows.
+-- customer changes both customers. Lines and returns carry their order; the
+-- order's current (clean) row names its customer. No join here: a build
+-- filters this view on staged_at and the days first, and only then looks up
+-- the customers of the few orders left. A view: always as current as the
+-- staged rows.
 {{ config(materialized='view') }}
 
 with
@@ -25,57 +28,55 @@ return_rows as (
     select * from {{ ref('stg_shop__return_rows') }}
 ),
 
-order_customers as (
-    select
-        order_id,
-        customer_id
-    from order_rows
-    where row_disposition = 'clean'
-),
-
 changes as (
     select
         customer_id,
+        cast(null as {{ dbt.type_string() }}) as order_id,
         staged_at,
-        cast(null as date) as activity_date
+        cast(null as date) as activity_date,
+        false as is_current_order
     from customer_rows
 
     union all
 
     select
         customer_id,
+        order_id,
         staged_at,
-        cast(ordered_at as date) as activity_date
+        cast(ordered_at as date) as activity_date,
+        row_disposition = 'clean' as is_current_order
     from order_rows
 
     union all
 
     select
-        order_customers.customer_id,
-        order_item_rows.staged_at,
-        cast(null as date) as activity_date
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        order_id,
+        staged_at,
+        cast(null as date) as activity_date,
+        false as is_current_order
     from order_item_rows
-    inner join order_customers
-        on order_item_rows.order_id = order_customers.order_id
 
     union all
 
     select
-        order_customers.customer_id,
-        return_rows.staged_at,
-        cast(return_rows.requested_at as date) as activity_date
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        order_id,
+        staged_at,
+        cast(requested_at as date) as activity_date,
+        false as is_current_order
     from return_rows
-    inner join order_customers
-        on return_rows.order_id = order_customers.order_id
 ),
 
 final as (
     select
         customer_id,
+        order_id,
         staged_at,
-        activity_date
+        activity_date,
+        is_current_order
     from changes
-    where customer_id is not null
+    where customer_id is not null or order_id is not null
 )
 
 select * from final
