@@ -92,6 +92,10 @@ QUERIES = {
 }
 
 
+# The marts the queries read: a build that left one out (a selection) is refused by name.
+MARTS = ["rfm_segments", "segment_thresholds", "return_risk_segments", "customer_segments", "segment_transitions"]
+
+
 @dataclass
 class Chart:
     key: str
@@ -316,6 +320,12 @@ def write_report(database: Path, out: Path) -> int:
     if not database.exists():
         raise ValueError(f"no database at {database}: run the build first (make build), or pass --database")
     with duckdb.connect(str(database), read_only=True) as con:
+        present = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+        missing = [mart for mart in MARTS if mart not in present]
+        if missing:
+            raise ValueError(
+                f"{database} lacks the marts {', '.join(missing)}: build every mart first (make build, or dbt build)"
+            )
         data = aggregates(con)
     if not data["summary"][0]["customers"]:
         raise ValueError(f"{database} has no purchasing customer: nothing to draw")

@@ -139,6 +139,29 @@ REPORT_SECTIONS = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def report_database(history_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the history build with every mart, as of its last month end (history builds only what the
+    snapshot needs)."""
+    tmp_path = tmp_path_factory.mktemp("report")
+    database = tmp_path / history_database.name  # the same name: staging views name their database
+    shutil.copy(history_database, database)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
+        "DBT_TARGET": "dev",
+    }
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "path:models/marts",
+         "--vars", "{as_of_date: '2024-12-31'}",
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-5000:]
+    return database
+
+
 def write_report(database: Path, out: Path) -> str:
     command = [str(CLI), "report", "--database", str(database), "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -147,20 +170,21 @@ def write_report(database: Path, out: Path) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def test_report_is_one_small_self_contained_file(history_database: Path, tmp_path: Path) -> None:
-    page = write_report(history_database, tmp_path / "report.html")
+def test_report_is_one_small_self_contained_file(report_database: Path, tmp_path: Path) -> None:
+    page = write_report(report_database, tmp_path / "report.html")
     assert re.findall(r'<section id="(\w+)" class="chart">', page) == REPORT_SECTIONS
     assert len(re.findall(r'<p class="reading">[^<]{20,}</p>', page)) == len(REPORT_SECTIONS), "a reading per chart"
-    # Nothing to fetch: no script, no stylesheet link, no src or href but fragments (#id) inside the SVGs.
+    # Nothing to fetch: no script, no stylesheet link, no src or href but fragments (#id) and inline
+    # data (the heatmaps' pixels) inside the SVGs.
     assert "<script" not in page and "<link" not in page
-    assert re.findall(r'(?:src|href)="(?!#)[^"]*"', page) == []
+    assert re.findall(r'(?:src|href)="(?!#|data:)[^"]*"', page) == []
     assert len(page.encode()) < 1_000_000
-    assert write_report(history_database, tmp_path / "again.html") == page, "the same marts give the same bytes"
+    assert write_report(report_database, tmp_path / "again.html") == page, "the same marts give the same bytes"
 
 
-def test_report_reads_aggregates_only(history_database: Path) -> None:
+def test_report_reads_aggregates_only(report_database: Path) -> None:
     """Each query returns one row per cell, segment, bin or tier, never one per customer, and they agree."""
-    with duckdb.connect(str(history_database), read_only=True) as con:
+    with duckdb.connect(str(report_database), read_only=True) as con:
         data = report.aggregates(con)
     customers = data["summary"][0]["customers"]
     assert max(len(rows) for rows in data.values()) <= 100 < customers
@@ -184,11 +208,11 @@ def chromium() -> str:
     return path
 
 
-def test_report_renders_in_headless_chromium(history_database: Path, tmp_path: Path, chromium: str) -> None:
+def test_report_renders_in_headless_chromium(report_database: Path, tmp_path: Path, chromium: str) -> None:
     from playwright.sync_api import sync_playwright
 
     out = tmp_path / "report.html"
-    write_report(history_database, out)
+    write_report(report_database, out)
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -206,3 +230,11 @@ def test_report_renders_in_headless_chromium(history_database: Path, tmp_path: P
     assert drawn == dict.fromkeys(REPORT_SECTIONS, True), sizes
     assert texts > 100, "the charts' titles, ticks and labels are text"
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_report_refuses_a_build_without_every_mart(history_database: Path, tmp_path: Path) -> None:
+    command = [str(CLI), "report", "--database", str(history_database), "--out", str(tmp_path / "report.html")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "lacks the marts segment_thresholds" in done.stderr and "make build" in done.stderr
+    assert not (tmp_path / "report.html").exists()
