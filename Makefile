@@ -1,6 +1,7 @@
 # The two commands of the README's quick start:
 #   make build   set up .venv, install the pinned dependencies, build and test the sample data in a
-#                copy, then publish it atomically (risk_segmentation.duckdb and parquet/)
+#                copy, then publish it atomically (risk_segmentation.duckdb and parquet/) and write
+#                the segment report (report.html)
 #   make test    set up .venv, then every check: lint, dbt build with all tests, pytest
 # CI (.ci/run) runs `make test` and nothing else.
 
@@ -23,6 +24,7 @@ $(BIN)/.installed: requirements.txt requirements-lock.txt pyproject.toml
 
 build: $(BIN)/.installed
 	$(BIN)/risk-segmentation publish -- $(DBT_VARS)
+	$(BIN)/risk-segmentation report --out report.html
 
 test: lint dbt-test pytest
 
@@ -43,4 +45,4 @@ sample: $(BIN)/.installed
 	$(BIN)/risk-segmentation generate --customers 3000 --seed 42 --out seeds/sample --prefix raw_
 
 clean:
-	rm -rf target logs risk_segmentation.duckdb risk_segmentation.building.duckdb parquet parquet.*
+	rm -rf target logs risk_segmentation.duckdb risk_segmentation.building.duckdb parquet parquet.* report.html

@@ -1,6 +1,7 @@
 """Command line: ``risk-segmentation generate --customers 1000000 --out data/large``;
 ``risk-segmentation history --from 2024-01 --to 2024-12`` (segment history, month end by month end);
-``risk-segmentation export --dimension rfm_segment --segment at_risk --out at_risk.csv`` (campaign lists)."""
+``risk-segmentation export --dimension rfm_segment --segment at_risk --out at_risk.csv`` (campaign lists);
+``risk-segmentation report --out report.html`` (the segment report, one self-contained HTML file)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from risk_segmentation import generator, publish
+from risk_segmentation import generator, publish, report
 
 # What campaign tools need of customer_segments: the key, the hashed email to
 # match lists on, every segment dimension, the playbook and the date.
@@ -117,6 +118,13 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
+    charts = report.write_report(database, Path(args.out))
+    print(f"{charts} charts -> {args.out}")
+    return 0
+
+
 def _publish(args: argparse.Namespace) -> int:
     database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
     parquet_dir = None if args.no_parquet else Path(args.parquet_dir)
@@ -172,6 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=["csv", "parquet"], help="csv (default) or parquet")
     export.add_argument("--database", help="DuckDB file of the build (default: as the dbt profile)")
     export.set_defaults(handler=_export)
+
+    rep = commands.add_parser(
+        "report",
+        help="write the segment report: one HTML file of charts, readable offline",
+        description=report.__doc__,
+    )
+    rep.add_argument("--out", default="report.html", help="file to write (default report.html)")
+    rep.add_argument("--database", help="DuckDB file of the build (default: as the dbt profile)")
+    rep.set_defaults(handler=_report)
 
     pub = commands.add_parser(
         "publish",

@@ -1,12 +1,16 @@
-"""Segment history, export and docs, on one build: the sample built as of three month ends with
-``risk-segmentation history`` records a snapshot history and transitions; ``risk-segmentation
-export`` writes segments of that build to CSV and Parquet and refuses unknown names; ``dbt docs
-generate`` documents it, exposures included, without a network."""
+"""Segment history, export, docs and the report, on one build: the sample built as of three month
+ends with ``risk-segmentation history`` records a snapshot history and transitions;
+``risk-segmentation export`` writes segments of that build to CSV and Parquet and refuses unknown
+names; ``dbt docs generate`` documents it, exposures included, without a network;
+``risk-segmentation report`` draws it in one self-contained HTML file, which headless Chromium
+renders without an error."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from risk_segmentation import report
 from risk_segmentation.cli import month_ends
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -127,3 +132,109 @@ def test_docs_generate_offline_with_lineage_to_the_exposures(history_database: P
     described = manifest["nodes"]["model.risk_segmentation.customer_segments"]["columns"]
     assert set(documented) == set(described), "every column of customer_segments is documented"
     assert (target / "index.html").exists()
+
+
+REPORT_SECTIONS = [
+    "rf_grid", "segments", "lifecycle", "recency", "frequency", "return_tiers", "quadrants", "transitions",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def report_database(history_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the history build with every mart, as of its last month end (history builds only what the
+    snapshot needs)."""
+    tmp_path = tmp_path_factory.mktemp("report")
+    database = tmp_path / history_database.name  # the same name: staging views name their database
+    shutil.copy(history_database, database)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
+        "DBT_TARGET": "dev",
+    }
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "path:models/marts",
+         "--vars", "{as_of_date: '2024-12-31'}",
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-5000:]
+    return database
+
+
+def write_report(database: Path, out: Path) -> str:
+    command = [str(CLI), "report", "--database", str(database), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{len(REPORT_SECTIONS)} charts -> {out}"
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_is_one_small_self_contained_file(report_database: Path, tmp_path: Path) -> None:
+    page = write_report(report_database, tmp_path / "report.html")
+    assert re.findall(r'<section id="(\w+)" class="chart">', page) == REPORT_SECTIONS
+    assert len(re.findall(r'<p class="reading">[^<]{20,}</p>', page)) == len(REPORT_SECTIONS), "a reading per chart"
+    # Nothing to fetch: no script, no stylesheet link, no src or href but fragments (#id) and inline
+    # data (the heatmaps' pixels) inside the SVGs.
+    assert "<script" not in page and "<link" not in page
+    assert re.findall(r'(?:src|href)="(?!#|data:)[^"]*"', page) == []
+    assert len(page.encode()) < 1_000_000
+    assert write_report(report_database, tmp_path / "again.html") == page, "the same marts give the same bytes"
+
+
+def test_report_reads_aggregates_only(report_database: Path) -> None:
+    """Each query returns one row per cell, segment, bin or tier, never one per customer, and they agree."""
+    with duckdb.connect(str(report_database), read_only=True) as con:
+        data = report.aggregates(con)
+    customers = data["summary"][0]["customers"]
+    assert max(len(rows) for rows in data.values()) <= 100 < customers
+    for name in ["rf_grid", "segments", "lifecycle", "recency", "frequency"]:
+        assert sum(row["customers"] for row in data[name]) == customers, name
+    assert sum(row["revenue"] for row in data["segments"]) == data["summary"][0]["revenue"]
+    assert {row["threshold_name"] for row in data["thresholds"]} >= {"at_risk_recency_days", "at_risk_max_orders"}
+    assert data["transitions"], "three month ends leave transitions into the last one"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's headless Chromium, installed here when absent and possible (root with apt-get)."""
+    path = shutil.which("chromium")
+    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, check=False)
+        path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("Chromium is not installed and cannot be installed here (as root: apt-get install chromium)")
+    return path
+
+
+def test_report_renders_in_headless_chromium(report_database: Path, tmp_path: Path, chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "report.html"
+    write_report(report_database, out)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(out.as_uri())
+        page.wait_for_load_state("load")
+        sizes = {section: page.locator(f"#{section} figure svg").bounding_box() for section in REPORT_SECTIONS}
+        texts = page.locator("svg text").count()
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    assert problems == []
+    drawn = {section: box is not None and box["width"] > 200 and box["height"] > 100 for section, box in sizes.items()}
+    assert drawn == dict.fromkeys(REPORT_SECTIONS, True), sizes
+    assert texts > 100, "the charts' titles, ticks and labels are text"
+    assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_report_refuses_a_build_without_every_mart(history_database: Path, tmp_path: Path) -> None:
+    command = [str(CLI), "report", "--database", str(history_database), "--out", str(tmp_path / "report.html")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "lacks the marts segment_thresholds" in done.stderr and "make build" in done.stderr
+    assert not (tmp_path / "report.html").exists()
