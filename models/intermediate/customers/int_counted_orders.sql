@@ -1,19 +1,19 @@
 -- The orders that count (spec section 2): a status in var
 -- counted_order_statuses, ordered on or before the as-of date. Every metric
--- downstream reads orders through this model. Incremental by customer
--- (macros/incremental/customers_to_refresh.sql).
-{%- set scope = refresh_scope() %}
+-- downstream reads orders through this model. Incremental by order
+-- (macros/incremental/rows_to_refresh.sql).
+{%- set scope = refresh_scope('order_id') %}
 
 with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
-customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+orders_to_refresh as (  -- noqa: ST03
+    {{ orders_to_refresh(scope) }}
 ),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_orders_only('order_id', scope) }}
 ),
 
 as_of as (

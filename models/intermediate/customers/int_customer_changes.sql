@@ -1,7 +1,7 @@
 -- When each customer's raw rows were staged, and the days they ordered or
 -- asked for a return: what the incremental intermediate models read to find
 -- the customers a daily build recomputes (macros/incremental/
--- customers_to_refresh.sql). Every version of a row counts, superseded and
+-- rows_to_refresh.sql). Every version of a row counts, superseded and
 -- rejected ones too: a new export of an order that moves it to another
 -- customer changes both customers. Lines and returns carry their order; the
 -- order's current (clean) row names its customer. No join here: a build

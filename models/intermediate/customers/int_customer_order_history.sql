@@ -4,8 +4,8 @@
 -- unknown customer id that placed a counted order (orphan orders count: the
 -- purchase happened). Customers without a counted order stay in with
 -- frequency 0. Incremental by customer (macros/incremental/
--- customers_to_refresh.sql); int_customer_order_metrics adds the days.
-{%- set scope = refresh_scope() %}
+-- rows_to_refresh.sql); int_customer_order_metrics adds the days.
+{%- set scope = refresh_scope('customer_id') %}
 
 with
 

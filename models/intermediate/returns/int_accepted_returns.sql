@@ -4,23 +4,24 @@
 -- carries what the return patterns read: the value returned, whether it came
 -- within var quick_return_hours of delivery, whether tracking was explicitly
 -- not confirmed, and whether its reason is missing or vague. Incremental by
--- customer (macros/incremental/customers_to_refresh.sql).
-{%- set scope = refresh_scope() %}
+-- order (macros/incremental/rows_to_refresh.sql).
+{%- set scope = refresh_scope('order_id') %}
 
 with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
-customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+orders_to_refresh as (  -- noqa: ST03
+    {{ orders_to_refresh(scope) }}
 ),
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
+    where {{ refreshed_orders_only('order_id', scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_orders_only('order_id', scope) }}
 ),
 
 as_of as (

@@ -5,8 +5,8 @@
 -- orders in which they ordered 2+ variants of one product and returned every
 -- variant but one (cross-order). Lines without a variant are not variants.
 -- One row per customer with a counted order line. Incremental by customer
--- (macros/incremental/customers_to_refresh.sql).
-{%- set scope = refresh_scope() %}
+-- (macros/incremental/rows_to_refresh.sql).
+{%- set scope = refresh_scope('customer_id') %}
 
 with
 

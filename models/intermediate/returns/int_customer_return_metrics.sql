@@ -2,8 +2,8 @@
 -- section 6): counted orders, orders with an accepted return, the return
 -- rate, returns, refunded and ordered value, the last return, the average
 -- value of kept orders and the lifetime value after refunds. Incremental by
--- customer (macros/incremental/customers_to_refresh.sql).
-{%- set scope = refresh_scope() %}
+-- customer (macros/incremental/rows_to_refresh.sql).
+{%- set scope = refresh_scope('customer_id') %}
 
 with
 

@@ -5,8 +5,8 @@
 -- escalation_min_returns of them, each worth more than the one before);
 -- returned goods from var return_categories_min or more categories.
 -- pattern_flags counts the patterns present (0-5). Incremental by customer
--- (macros/incremental/customers_to_refresh.sql).
-{%- set scope = refresh_scope() %}
+-- (macros/incremental/rows_to_refresh.sql).
+{%- set scope = refresh_scope('customer_id') %}
 
 with
 

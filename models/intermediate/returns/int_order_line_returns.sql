@@ -1,28 +1,29 @@
 -- Every line of a counted order, and whether it was returned: by a return
 -- naming the line, or by a return of the whole order. Bracketing and the
--- categories of returned goods are read from here. Incremental by customer
--- (macros/incremental/customers_to_refresh.sql).
-{%- set scope = refresh_scope() %}
+-- categories of returned goods are read from here. Incremental by order
+-- (macros/incremental/rows_to_refresh.sql).
+{%- set scope = refresh_scope('order_id') %}
 
 with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
-customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+orders_to_refresh as (  -- noqa: ST03
+    {{ orders_to_refresh(scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_orders_only('order_id', scope) }}
 ),
 
 order_items as (
     select * from {{ ref('stg_shop__order_items') }}
+    where {{ refreshed_orders_only('order_id', scope) }}
 ),
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_orders_only('order_id', scope) }}
 ),
 
 returned_lines as (

@@ -1,0 +1,205 @@
+{#- Incremental intermediate models (README "Daily builds"). The row-level
+    models (int_counted_orders, int_accepted_returns, int_order_line_returns)
+    keep their rows per order; the per-customer aggregates keep theirs per
+    customer. A daily build recomputes only the orders, or the customers,
+    whose raw rows were staged since the model's last build or who ordered or
+    asked for a return in the days the as-of date moved over, and replaces
+    their rows. Whatever depends on the whole population or on the as-of date
+    itself (percentiles, scores, recency, tenure, decay) is recomputed in full
+    from the small per-customer tables. Config: dbt_project.yml
+    (&refreshed_by_order, &refreshed_by_customer). -#}
+
+{% macro refresh_scope(key, quiet=false) -%}
+    {#- What this build of an incremental intermediate model recomputes: every
+        row (full builds, a first build, rules changed since the last build, an
+        as-of date earlier than the last one), or the customers (or orders)
+        that changed since its last build. Read from the bookkeeping columns the
+        model stores on each row (refresh_columns). `key` is the model's key,
+        customer_id or order_id. The model's pre-hook asks again, quietly: the
+        model already said what it recomputes. -#}
+    {%- if not execute or not is_incremental() -%}
+        {{ return({'everyone': true}) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'computed_at' not in columns -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ " was built by a version of the project without incremental intermediate models:"
+            ~ " rebuild it once with dbt build --full-refresh (risk-segmentation publish -- --full-refresh)."
+        ) }}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            max(computed_at) as last_computed_at,
+            max(computed_as_of) as last_as_of_date,
+            max(case when rules_fingerprint <> '{{ rules_fingerprint() }}' then 1 else 0 end) as other_rules,
+            (select max(as_of_date) from {{ ref('int_as_of_date') }}) as as_of_date
+        from {{ this }}
+    {%- endset -%}
+    {%- set state = run_query(query).rows[0] -%}
+    {%- set reason = none -%}
+    {%- if state['last_computed_at'] is none -%}
+        {%- set reason = 'nothing computed yet' -%}
+    {%- elif state['other_rules'] == 1 -%}
+        {%- set reason = 'the rules (vars, vocabularies or raw source) changed' -%}
+    {%- elif state['as_of_date'] < state['last_as_of_date'] -%}
+        {%- set reason = 'the as-of date moved back' -%}
+    {%- endif -%}
+    {%- if reason is not none -%}
+        {{ log("Incremental " ~ this.identifier ~ ": " ~ reason ~ "; recomputing every row.", info=not quiet) }}
+        {{ return({'everyone': true}) }}
+    {%- endif -%}
+    {%- set since = state['last_computed_at'].strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+    {{ log("Incremental " ~ this.identifier ~ ": recomputing the " ~ {'customer_id': 'customers', 'order_id': 'orders'}[key]
+        ~ " with rows staged after " ~ since
+        ~ " or activity after " ~ state['last_as_of_date'] ~ ".", info=not quiet) }}
+    {{ return({
+        'everyone': false,
+        'since': since,
+        'last_as_of_date': state['last_as_of_date'].isoformat(),
+        'as_of_date': state['as_of_date'].isoformat(),
+    }) }}
+{%- endmacro %}
+
+
+{% macro changed_since_last_build(scope) -%}
+    {#- The rows of int_customer_changes staged since the model's last build or
+        dated in the days the as-of date moved over (see refresh_scope). -#}
+    (
+        staged_at > cast('{{ scope.since }}' as timestamp)
+        or (
+            activity_date > cast('{{ scope.last_as_of_date }}' as date)
+            and activity_date <= cast('{{ scope.as_of_date }}' as date)
+        )
+    )
+{%- endmacro %}
+
+
+{% macro customers_to_refresh(scope) -%}
+    {#- The customer ids an incremental build of a per-customer model
+        recomputes (see refresh_scope): the customers of the rows that changed
+        (changed_since_last_build), and the customers of the orders whose
+        lines or returns did. Always rendered, so the model depends on
+        int_customer_changes. -#}
+    {%- if scope.everyone -%}
+    select customer_id
+    from {{ ref('int_customer_changes') }}
+    group by customer_id
+    {%- else -%}
+    select customer_id
+    from {{ ref('int_customer_changes') }}
+    where {{ changed_since_last_build(scope) }} and customer_id is not null
+
+    union
+
+    select customer_id
+    from {{ ref('int_customer_changes') }}
+    where
+        is_current_order
+        and order_id in (
+            select order_id
+            from {{ ref('int_customer_changes') }}
+            where {{ changed_since_last_build(scope) }} and customer_id is null
+        )
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro orders_to_refresh(scope) -%}
+    {#- The order ids an incremental build of a row-level model recomputes
+        (see refresh_scope): the orders of the order, line and return rows
+        that changed (changed_since_last_build), and the current orders of the
+        customers whose customer rows did (an order is flagged when its
+        customer is unknown). Every row of these models belongs to one order
+        and depends on nothing outside it but the as-of date and the rules.
+        Always rendered, so the model depends on int_customer_changes. -#}
+    {%- if scope.everyone -%}
+    select order_id
+    from {{ ref('int_customer_changes') }}
+    where order_id is not null
+    group by order_id
+    {%- else -%}
+    select order_id
+    from {{ ref('int_customer_changes') }}
+    where {{ changed_since_last_build(scope) }} and order_id is not null
+
+    union
+
+    select order_id
+    from {{ ref('int_customer_changes') }}
+    where
+        is_current_order
+        and customer_id in (
+            select customer_id
+            from {{ ref('int_customer_changes') }}
+            where {{ changed_since_last_build(scope) }} and order_id is null
+        )
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro refreshed_customers_only(column, scope) -%}
+    {#- A where condition keeping the rows of the customers this build
+        recomputes (the model's customers_to_refresh CTE): every row on a
+        full build. -#}
+    {%- if scope.everyone -%}
+        true
+    {%- else -%}
+        {{ column }} in (select customer_id from customers_to_refresh)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro refreshed_orders_only(column, scope) -%}
+    {#- A where condition keeping the rows of the orders this build recomputes
+        (the model's orders_to_refresh CTE): every row on a full build. -#}
+    {%- if scope.everyone -%}
+        true
+    {%- else -%}
+        {{ column }} in (select order_id from orders_to_refresh)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro delete_rows_to_refresh(key) -%}
+    {#- Pre-hook of the incremental intermediate models, keyed on customer_id
+        or order_id: drop the rows of the customers (or orders) this build
+        recomputes, all of them when refresh_scope says everyone; the model
+        then appends their new rows. A key left without rows (an order moved
+        to another customer, an order no longer counted) is dropped too:
+        delete+insert on the key would keep its old rows. -#}
+    {%- if is_incremental() -%}
+        {%- set scope = refresh_scope(key, quiet=true) -%}
+        {%- set keys_to_refresh = {'customer_id': customers_to_refresh, 'order_id': orders_to_refresh}[key] -%}
+        delete from {{ this }}
+        {%- if not scope.everyone %}
+        where {{ key }} in ({{ keys_to_refresh(scope) }})
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro refresh_columns() -%}
+    {#- The bookkeeping columns refresh_scope reads on the next build: when
+        the row was computed, for which as-of date, under which rules. -#}
+    {{ staged_at() }} as computed_at,
+    (select max(as_of_date) from {{ ref('int_as_of_date') }}) as computed_as_of,
+    '{{ rules_fingerprint() }}' as rules_fingerprint
+{%- endmacro %}
+
+
+{% macro rules_fingerprint() -%}
+    {#- What the incremental intermediate rows depend on besides the staged
+        rows and the as-of date: the staging fingerprint (raw source, staging
+        vars, vocabularies) and every var but as_of_date (its movement is
+        handled by refresh_scope) and incremental_lookback_days. A change
+        recomputes every customer; vars that no such model reads are included
+        too, so a new rule can never be forgotten here. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set parts = [staging_fingerprint()] -%}
+    {%- for name in var_rules().keys() | sort if name not in ['as_of_date', 'incremental_lookback_days'] -%}
+        {%- do parts.append(name ~ '=' ~ tojson(get_var(name))) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
