@@ -1,13 +1,14 @@
--- When each customer's raw rows were staged, and the days they ordered or
--- asked for a return: what the incremental intermediate models read to find
--- the customers a daily build recomputes (macros/incremental/
--- rows_to_refresh.sql). Every version of a row counts, superseded and
--- rejected ones too: a new export of an order that moves it to another
--- customer changes both customers. Lines and returns carry their order; the
--- order's current (clean) row names its customer. No join here: a build
--- filters this view on staged_at and the days first, and only then looks up
--- the customers of the few orders left. A view: always as current as the
--- staged rows.
+-- When each customer's and order's raw rows were staged, and when they
+-- ordered or asked for a return: what the incremental intermediate models
+-- read to find the orders and customers a daily build recomputes
+-- (macros/incremental/rows_to_refresh.sql). Every version of a row counts,
+-- superseded and rejected ones too: a new export of an order that moves it to
+-- another customer changes both customers. Lines and returns carry their
+-- order; the order's current (clean) row names its customer. No join here: a
+-- build filters this view on staged_at and on activity_at first (plain
+-- column ranges, which prune by zone maps), and only then looks up the
+-- customers of the few orders left. A view: always as current as the staged
+-- rows.
 {{ config(materialized='view') }}
 
 with
@@ -33,7 +34,7 @@ changes as (
         customer_id,
         cast(null as {{ dbt.type_string() }}) as order_id,
         staged_at,
-        cast(null as date) as activity_date,
+        cast(null as timestamp) as activity_at,
         false as is_current_order
     from customer_rows
 
@@ -43,7 +44,7 @@ changes as (
         customer_id,
         order_id,
         staged_at,
-        cast(ordered_at as date) as activity_date,
+        ordered_at as activity_at,
         row_disposition = 'clean' as is_current_order
     from order_rows
 
@@ -53,7 +54,7 @@ changes as (
         cast(null as {{ dbt.type_string() }}) as customer_id,
         order_id,
         staged_at,
-        cast(null as date) as activity_date,
+        cast(null as timestamp) as activity_at,
         false as is_current_order
     from order_item_rows
 
@@ -63,7 +64,7 @@ changes as (
         cast(null as {{ dbt.type_string() }}) as customer_id,
         order_id,
         staged_at,
-        cast(requested_at as date) as activity_date,
+        requested_at as activity_at,
         false as is_current_order
     from return_rows
 ),
@@ -73,7 +74,7 @@ final as (
         customer_id,
         order_id,
         staged_at,
-        activity_date,
+        activity_at,
         is_current_order
     from changes
     where customer_id is not null or order_id is not null
