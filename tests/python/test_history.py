@@ -25,6 +25,16 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "risk-segmentation"
 
 
+def dbt_env(database: Path) -> dict[str, str]:
+    """The environment of a dbt or CLI run building into this DuckDB file."""
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
+        "DBT_TARGET": "dev",
+    }
+
+
 def test_month_ends_cover_every_month_and_leap_years() -> None:
     assert [d.isoformat() for d in month_ends("2023-12", "2024-02")] == ["2023-12-31", "2024-01-31", "2024-02-29"]
     with pytest.raises(ValueError, match="after"):
@@ -38,16 +48,10 @@ def history_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample built as of 2024-10-31, 2024-11-30 and 2024-12-31 by the history command."""
     tmp_path = tmp_path_factory.mktemp("history")
     database = tmp_path / "history.duckdb"
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
-        "DBT_TARGET": "dev",
-    }
     completed = subprocess.run(
         [str(CLI), "history", "--from", "2024-10", "--to", "2024-12", "--",
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+        cwd=PROJECT_DIR, env=dbt_env(database), capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
     return database
@@ -110,17 +114,11 @@ def test_export_refuses_an_unknown_segment_and_lists_the_valid_ones(history_data
 
 
 def test_docs_generate_offline_with_lineage_to_the_exposures(history_database: Path, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "RISK_SEGMENTATION_DUCKDB_PATH": str(history_database),
-        "DBT_TARGET": "dev",
-    }
     dbt = Path(sys.executable).parent / "dbt"
     target = tmp_path / "target"
     completed = subprocess.run(
         [str(dbt), "docs", "generate", "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+        cwd=PROJECT_DIR, env=dbt_env(history_database), capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-5000:]
     manifest = json.loads((target / "manifest.json").read_text())
@@ -146,17 +144,11 @@ def report_database(history_database: Path, tmp_path_factory: pytest.TempPathFac
     tmp_path = tmp_path_factory.mktemp("report")
     database = tmp_path / history_database.name  # the same name: staging views name their database
     shutil.copy(history_database, database)
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
-        "DBT_TARGET": "dev",
-    }
     completed = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "run", "--select", "path:models/marts",
          "--vars", "{as_of_date: '2024-12-31'}",
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+        cwd=PROJECT_DIR, env=dbt_env(database), capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-5000:]
     return database
