@@ -15,10 +15,12 @@
         as-of date earlier than the last one), or the customers (or orders)
         that changed since its last build. Read from the bookkeeping columns the
         model stores on each row (refresh_columns). `key` is the model's key,
-        customer_id or order_id. The model's pre-hook asks again, quietly: the
-        model already said what it recomputes. -#}
+        customer_id or order_id (its unit: customers or orders). The model's
+        pre-hook asks again, quietly: the model already said what it
+        recomputes. -#}
+    {%- set unit = {'customer_id': 'customers', 'order_id': 'orders'}[key] -%}
     {%- if not execute or not is_incremental() -%}
-        {{ return({'everyone': true}) }}
+        {{ return({'everyone': true, 'key': key, 'unit': unit}) }}
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- if 'computed_at' not in columns -%}
@@ -46,15 +48,16 @@
     {%- endif -%}
     {%- if reason is not none -%}
         {{ log("Incremental " ~ this.identifier ~ ": " ~ reason ~ "; recomputing every row.", info=not quiet) }}
-        {{ return({'everyone': true}) }}
+        {{ return({'everyone': true, 'key': key, 'unit': unit}) }}
     {%- endif -%}
     {%- set since = state['last_computed_at'].strftime('%Y-%m-%d %H:%M:%S.%f') -%}
-    {{ log("Incremental " ~ this.identifier ~ ": recomputing the " ~ {'customer_id': 'customers', 'order_id': 'orders'}[key]
-        ~ " with rows staged after " ~ since
+    {{ log("Incremental " ~ this.identifier ~ ": recomputing the " ~ unit ~ " with rows staged after " ~ since
         ~ " or activity after " ~ state['last_as_of_date'] ~ ".", info=not quiet) }}
     {%- set day = modules.datetime.timedelta(days=1) -%}
     {{ return({
         'everyone': false,
+        'key': key,
+        'unit': unit,
         'since': since,
         'as_of_moved': state['as_of_date'] > state['last_as_of_date'],
         'active_from': (state['last_as_of_date'] + day).isoformat(),
@@ -86,88 +89,53 @@
 {%- endmacro %}
 
 
-{% macro customers_to_refresh(scope) -%}
-    {#- The customer ids an incremental build of a per-customer model
-        recomputes (see refresh_scope): the customers of the rows that changed
-        (changes_since_last_build), and the customers of the orders whose
-        lines or returns did. Always rendered, so the model depends on
-        int_customer_changes. -#}
+{% macro keys_to_refresh(scope) -%}
+    {#- The keys (scope.key: customer ids or order ids) an incremental build
+        recomputes (see refresh_scope): the keys of the rows that changed
+        (changes_since_last_build), and the keys the current order rows pair
+        with the other key of the rest of those rows. For customers: the
+        customers of the orders whose lines or returns changed. For orders:
+        the orders of the customers whose customer rows changed (an order is
+        flagged when its customer is unknown). Every row of a model keyed so
+        depends on nothing outside its key but the as-of date and the rules.
+        Always rendered, so the model depends on int_customer_changes; the
+        model names it <unit>_to_refresh (customers_to_refresh,
+        orders_to_refresh). -#}
+    {%- set key = scope.key -%}
+    {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
     {%- if scope.everyone -%}
-    select customer_id
+    select {{ key }}
     from {{ ref('int_customer_changes') }}
-    group by customer_id
+    where {{ key }} is not null
+    group by {{ key }}
     {%- else -%}
-    select changes.customer_id
+    select changes.{{ key }}
     from ({{ changes_since_last_build(scope) }}) as changes
-    where changes.customer_id is not null
+    where changes.{{ key }} is not null
 
     union
 
-    select customer_id
+    select {{ key }}
     from {{ ref('int_customer_changes') }}
     where
         is_current_order
-        and order_id in (
-            select changes.order_id
+        and {{ other }} in (
+            select changes.{{ other }}
             from ({{ changes_since_last_build(scope) }}) as changes
-            where changes.customer_id is null
+            where changes.{{ key }} is null
         )
     {%- endif %}
 {%- endmacro %}
 
 
-{% macro orders_to_refresh(scope) -%}
-    {#- The order ids an incremental build of a row-level model recomputes
-        (see refresh_scope): the orders of the order, line and return rows
-        that changed (changes_since_last_build), and the current orders of the
-        customers whose customer rows did (an order is flagged when its
-        customer is unknown). Every row of these models belongs to one order
-        and depends on nothing outside it but the as-of date and the rules.
-        Always rendered, so the model depends on int_customer_changes. -#}
-    {%- if scope.everyone -%}
-    select order_id
-    from {{ ref('int_customer_changes') }}
-    where order_id is not null
-    group by order_id
-    {%- else -%}
-    select changes.order_id
-    from ({{ changes_since_last_build(scope) }}) as changes
-    where changes.order_id is not null
-
-    union
-
-    select order_id
-    from {{ ref('int_customer_changes') }}
-    where
-        is_current_order
-        and customer_id in (
-            select changes.customer_id
-            from ({{ changes_since_last_build(scope) }}) as changes
-            where changes.order_id is null
-        )
-    {%- endif %}
-{%- endmacro %}
-
-
-{% macro refreshed_customers_only(column, scope) -%}
-    {#- A where condition keeping the rows of the customers this build
-        recomputes (the model's customers_to_refresh CTE): every row on a
-        full build. -#}
+{% macro refreshed_only(column, scope) -%}
+    {#- A where condition keeping the rows of the keys this build recomputes
+        (the model's <unit>_to_refresh CTE, see keys_to_refresh): every row on
+        a full build. -#}
     {%- if scope.everyone -%}
         true
     {%- else -%}
-        {{ column }} in (select customer_id from customers_to_refresh)
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro refreshed_orders_only(column, scope) -%}
-    {#- A where condition keeping the rows of the orders this build recomputes
-        (the model's orders_to_refresh CTE): every row on a full build. -#}
-    {%- if scope.everyone -%}
-        true
-    {%- else -%}
-        {{ column }} in (select order_id from orders_to_refresh)
+        {{ column }} in (select {{ scope.key }} from {{ scope.unit }}_to_refresh)
     {%- endif -%}
 {%- endmacro %}
 
@@ -181,7 +149,6 @@
         delete+insert on the key would keep its old rows. -#}
     {%- if is_incremental() -%}
         {%- set scope = refresh_scope(key, quiet=true) -%}
-        {%- set keys_to_refresh = {'customer_id': customers_to_refresh, 'order_id': orders_to_refresh}[key] -%}
         delete from {{ this }}
         {%- if not scope.everyone %}
         where {{ key }} in ({{ keys_to_refresh(scope) }})

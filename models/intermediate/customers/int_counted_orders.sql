@@ -8,12 +8,12 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 orders_to_refresh as (  -- noqa: ST03
-    {{ orders_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    where {{ refreshed_orders_only('order_id', scope) }}
+    where {{ refreshed_only('order_id', scope) }}
 ),
 
 as_of as (

@@ -11,17 +11,17 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 customers as (
     select * from {{ ref('stg_shop__customers') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 returns as (

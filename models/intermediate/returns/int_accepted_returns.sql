@@ -11,17 +11,17 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 orders_to_refresh as (  -- noqa: ST03
-    {{ orders_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
-    where {{ refreshed_orders_only('order_id', scope) }}
+    where {{ refreshed_only('order_id', scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_orders_only('order_id', scope) }}
+    where {{ refreshed_only('order_id', scope) }}
 ),
 
 as_of as (

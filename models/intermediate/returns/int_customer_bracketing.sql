@@ -12,12 +12,12 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 order_lines as (
     select * from {{ ref('int_order_line_returns') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 -- A variant is kept when any of its lines was kept.

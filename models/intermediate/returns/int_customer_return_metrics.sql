@@ -9,22 +9,22 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 order_history as (
     select * from {{ ref('int_customer_order_history') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 -- A return of a whole order and several line returns alike mark the order

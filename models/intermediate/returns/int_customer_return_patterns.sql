@@ -12,27 +12,27 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 customers_to_refresh as (  -- noqa: ST03
-    {{ customers_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 order_lines as (
     select * from {{ ref('int_order_line_returns') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 bracketing as (
     select * from {{ ref('int_customer_bracketing') }}
-    where {{ refreshed_customers_only('customer_id', scope) }}
+    where {{ refreshed_only('customer_id', scope) }}
 ),
 
 return_counts as (

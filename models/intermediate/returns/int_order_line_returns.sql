@@ -8,22 +8,22 @@ with
 
 -- Read by incremental builds only: a full build leaves it unused (ST03).
 orders_to_refresh as (  -- noqa: ST03
-    {{ orders_to_refresh(scope) }}
+    {{ keys_to_refresh(scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_orders_only('order_id', scope) }}
+    where {{ refreshed_only('order_id', scope) }}
 ),
 
 order_items as (
     select * from {{ ref('stg_shop__order_items') }}
-    where {{ refreshed_orders_only('order_id', scope) }}
+    where {{ refreshed_only('order_id', scope) }}
 ),
 
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
-    where {{ refreshed_orders_only('order_id', scope) }}
+    where {{ refreshed_only('order_id', scope) }}
 ),
 
 returned_lines as (
