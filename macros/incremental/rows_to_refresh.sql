@@ -9,18 +9,23 @@
     from the small per-customer tables. Config: dbt_project.yml
     (&refreshed_by_order, &refreshed_by_customer). -#}
 
-{% macro refresh_scope(key, quiet=false) -%}
+{% macro refresh_scope(key, changes, quiet=false) -%}
     {#- What this build of an incremental intermediate model recomputes: every
         row (full builds, a first build, rules changed since the last build, an
         as-of date earlier than the last one), or the customers (or orders)
         that changed since its last build. Read from the bookkeeping columns the
         model stores on each row (refresh_columns). `key` is the model's key,
-        customer_id or order_id (its unit: customers or orders). The model's
-        pre-hook asks again, quietly: the model already said what it
+        customer_id or order_id (its unit: customers or orders); `changes` the
+        view of staged rows whose changes it follows: int_customer_changes
+        (customers, orders, returns), or int_customer_changes_with_lines for
+        a model that reads order lines. A model reading no lines then never
+        waits for the lines to be staged. The model's pre-hook
+        (refresh_pre_hook) asks again, quietly: the model already said what it
         recomputes. -#}
     {%- set unit = {'customer_id': 'customers', 'order_id': 'orders'}[key] -%}
+    {%- set everyone = {'everyone': true, 'key': key, 'unit': unit, 'changes': changes} -%}
     {%- if not execute or not is_incremental() -%}
-        {{ return({'everyone': true, 'key': key, 'unit': unit}) }}
+        {{ return(everyone) }}
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- if 'computed_at' not in columns -%}
@@ -48,7 +53,7 @@
     {%- endif -%}
     {%- if reason is not none -%}
         {{ log("Incremental " ~ this.identifier ~ ": " ~ reason ~ "; recomputing every row.", info=not quiet) }}
-        {{ return({'everyone': true, 'key': key, 'unit': unit}) }}
+        {{ return(everyone) }}
     {%- endif -%}
     {%- set since = state['last_computed_at'].strftime('%Y-%m-%d %H:%M:%S.%f') -%}
     {{ log("Incremental " ~ this.identifier ~ ": recomputing the " ~ unit ~ " with rows staged after " ~ since
@@ -58,6 +63,7 @@
         'everyone': false,
         'key': key,
         'unit': unit,
+        'changes': changes,
         'since': since,
         'as_of_moved': state['as_of_date'] > state['last_as_of_date'],
         'active_from': (state['last_as_of_date'] + day).isoformat(),
@@ -67,21 +73,21 @@
 
 
 {% macro changes_since_last_build(scope) -%}
-    {#- The rows of int_customer_changes (customer_id, order_id) staged since
+    {#- The rows of the changes view (scope.changes: customer_id, order_id) staged since
         the model's last build, or dated in the days the as-of date moved over
         (see refresh_scope): after the last build's as-of date, up to this
         one's. Two plain ranges on stored columns rather than one condition
         with an `or`, so each prunes by zone maps and reads only the newest
         rows of the large staged tables. -#}
     select customer_id, order_id
-    from {{ ref('int_customer_changes') }}
+    from {{ ref(scope.changes) }}
     where staged_at > cast('{{ scope.since }}' as timestamp)
     {%- if scope.as_of_moved %}
 
     union all
 
     select customer_id, order_id
-    from {{ ref('int_customer_changes') }}
+    from {{ ref(scope.changes) }}
     where
         activity_at >= cast('{{ scope.active_from }}' as timestamp)
         and activity_at < cast('{{ scope.active_before }}' as timestamp)
@@ -98,14 +104,14 @@
         the orders of the customers whose customer rows changed (an order is
         flagged when its customer is unknown). Every row of a model keyed so
         depends on nothing outside its key but the as-of date and the rules.
-        Always rendered, so the model depends on int_customer_changes; the
+        Always rendered, so the model depends on its changes view; the
         model names it <unit>_to_refresh (customers_to_refresh,
         orders_to_refresh). -#}
     {%- set key = scope.key -%}
     {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
     {%- if scope.everyone -%}
     select {{ key }}
-    from {{ ref('int_customer_changes') }}
+    from {{ ref(scope.changes) }}
     where {{ key }} is not null
     group by {{ key }}
     {%- else -%}
@@ -116,7 +122,7 @@
     union
 
     select {{ key }}
-    from {{ ref('int_customer_changes') }}
+    from {{ ref(scope.changes) }}
     where
         is_current_order
         and {{ other }} in (
@@ -140,7 +146,16 @@
 {%- endmacro %}
 
 
-{% macro delete_rows_to_refresh(key) -%}
+{% macro refresh_pre_hook(scope) -%}
+    {#- The pre-hook of an incremental intermediate model, from the scope the
+        model computed at parse time (its key and changes view; both are
+        literals in the model file), so the rows it deletes are always those
+        the model recomputes: {{ config(pre_hook=refresh_pre_hook(scope)) }}. -#}
+    {{ return("{{ delete_rows_to_refresh('" ~ scope.key ~ "', '" ~ scope.changes ~ "') }}") }}
+{%- endmacro %}
+
+
+{% macro delete_rows_to_refresh(key, changes) -%}
     {#- Pre-hook of the incremental intermediate models, keyed on customer_id
         or order_id: drop the rows of the customers (or orders) this build
         recomputes, all of them when refresh_scope says everyone; the model
@@ -148,7 +163,7 @@
         to another customer, an order no longer counted) is dropped too:
         delete+insert on the key would keep its old rows. -#}
     {%- if is_incremental() -%}
-        {%- set scope = refresh_scope(key, quiet=true) -%}
+        {%- set scope = refresh_scope(key, changes, quiet=true) -%}
         delete from {{ this }}
         {%- if not scope.everyone %}
         where {{ key }} in ({{ keys_to_refresh(scope) }})

@@ -2,7 +2,8 @@
 -- counted_order_statuses, ordered on or before the as-of date. Every metric
 -- downstream reads orders through this model. Incremental by order
 -- (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('order_id') %}
+{%- set scope = refresh_scope('order_id', 'int_customer_changes') %}
+{{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
 

@@ -1,10 +1,12 @@
--- When each customer's and order's raw rows were staged, and when they
--- ordered or asked for a return: what the incremental intermediate models
--- read to find the orders and customers a daily build recomputes
+-- When each customer's, order's and return's raw rows were staged, and when
+-- they ordered or asked for a return: what the incremental intermediate
+-- models read to find the orders and customers a daily build recomputes
 -- (macros/incremental/rows_to_refresh.sql). Every version of a row counts,
 -- superseded and rejected ones too: a new export of an order that moves it to
--- another customer changes both customers. Lines and returns carry their
--- order; the order's current (clean) row names its customer. No join here: a
+-- another customer changes both customers. Returns carry their order; the
+-- order's current (clean) row names its customer. Order lines are left to
+-- int_customer_changes_with_lines, so the order metrics (which read no lines)
+-- never wait for the largest table to be staged. No join here: a
 -- build filters this view on staged_at and on activity_at first (plain
 -- column ranges, which prune by zone maps), and only then looks up the
 -- customers of the few orders left. A view: always as current as the staged
@@ -19,10 +21,6 @@ customer_rows as (
 
 order_rows as (
     select * from {{ ref('stg_shop__order_rows') }}
-),
-
-order_item_rows as (
-    select * from {{ ref('stg_shop__order_item_rows') }}
 ),
 
 return_rows as (
@@ -47,16 +45,6 @@ changes as (
         ordered_at as activity_at,
         row_disposition = 'clean' as is_current_order
     from order_rows
-
-    union all
-
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        order_id,
-        staged_at,
-        cast(null as timestamp) as activity_at,
-        false as is_current_order
-    from order_item_rows
 
     union all
 

@@ -5,7 +5,8 @@
 -- purchase happened). Customers without a counted order stay in with
 -- frequency 0. Incremental by customer (macros/incremental/
 -- rows_to_refresh.sql); int_customer_order_metrics adds the days.
-{%- set scope = refresh_scope('customer_id') %}
+{%- set scope = refresh_scope('customer_id', 'int_customer_changes') %}
+{{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
 

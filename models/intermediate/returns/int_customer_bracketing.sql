@@ -6,7 +6,8 @@
 -- variant but one (cross-order). Lines without a variant are not variants.
 -- One row per customer with a counted order line. Incremental by customer
 -- (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('customer_id') %}
+{%- set scope = refresh_scope('customer_id', 'int_customer_changes_with_lines') %}
+{{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
 

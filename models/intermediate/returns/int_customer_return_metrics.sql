@@ -3,7 +3,8 @@
 -- rate, returns, refunded and ordered value, the last return, the average
 -- value of kept orders and the lifetime value after refunds. Incremental by
 -- customer (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('customer_id') %}
+{%- set scope = refresh_scope('customer_id', 'int_customer_changes_with_lines') %}
+{{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
 

@@ -6,7 +6,8 @@
 -- returned goods from var return_categories_min or more categories.
 -- pattern_flags counts the patterns present (0-5). Incremental by customer
 -- (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('customer_id') %}
+{%- set scope = refresh_scope('customer_id', 'int_customer_changes_with_lines') %}
+{{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
 

@@ -2,7 +2,8 @@
 -- naming the line, or by a return of the whole order. Bracketing and the
 -- categories of returned goods are read from here. Incremental by order
 -- (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('order_id') %}
+{%- set scope = refresh_scope('order_id', 'int_customer_changes_with_lines') %}
+{{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
 
