@@ -6,8 +6,8 @@
     asked for a return in the days the as-of date moved over, and replaces
     their rows. Whatever depends on the whole population or on the as-of date
     itself (percentiles, scores, recency, tenure, decay) is recomputed in full
-    from the small per-customer tables. Config: dbt_project.yml
-    (&refreshed_by_order, &refreshed_by_customer). -#}
+    from the small per-customer tables. Config: dbt_project.yml (&refreshed),
+    and in each model its refresh_scope and refresh_pre_hook. -#}
 
 {% macro refresh_scope(key, changes, quiet=false) -%}
     {#- What this build of an incremental intermediate model recomputes: every
@@ -73,12 +73,12 @@
 
 
 {% macro changes_since_last_build(scope) -%}
-    {#- The rows of the changes view (scope.changes: customer_id, order_id) staged since
-        the model's last build, or dated in the days the as-of date moved over
-        (see refresh_scope): after the last build's as-of date, up to this
-        one's. Two plain ranges on stored columns rather than one condition
-        with an `or`, so each prunes by zone maps and reads only the newest
-        rows of the large staged tables. -#}
+    {#- The rows of the model's change view (scope.changes: customer_id,
+        order_id) staged since the model's last build, or dated in the days
+        the as-of date moved over (see refresh_scope): after the last build's
+        as-of date, up to this one's. Two plain ranges on stored columns
+        rather than one condition with an `or`, so each prunes by zone maps
+        and reads only the newest rows of the large staged tables. -#}
     select customer_id, order_id
     from {{ ref(scope.changes) }}
     where staged_at > cast('{{ scope.since }}' as timestamp)
