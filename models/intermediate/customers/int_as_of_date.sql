@@ -1,21 +1,27 @@
 -- The one day every metric and segment of this build is evaluated on (spec
 -- section 1): var as_of_date when set, else the day after the latest counted
 -- order, so a build over a fixed dataset gives the same result on any day.
--- With no counted order at all, the current date.
+-- With no counted order at all, the current date. Reads the staged order rows
+-- (their clean rows are stg_shop__orders) rather than stg_shop__orders: that
+-- view joins every order to the customers for a flag unused here, which at 50M
+-- orders cost 2.7 s against 0.15 s, and every incremental model waits for this
+-- one.
 {%- set as_of_expression = as_of_date_override() or (
     'coalesce(' ~ add_days('latest_order_date', 1) ~ ', current_date)'
 ) %}
 
 with
 
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
+order_rows as (
+    select * from {{ ref('stg_shop__order_rows') }}
 ),
 
 latest_counted_order as (
-    select max(order_date) as latest_order_date
-    from orders
-    where order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+    select cast(max(ordered_at) as date) as latest_order_date
+    from order_rows
+    where
+        row_disposition = 'clean'
+        and order_status in {{ sql_list(get_var('counted_order_statuses')) }}
 ),
 
 final as (
