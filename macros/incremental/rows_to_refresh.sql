@@ -95,7 +95,7 @@
 {%- endmacro %}
 
 
-{% macro keys_to_refresh(scope) -%}
+{% macro changed_keys(scope) -%}
     {#- The keys (scope.key: customer ids or order ids) an incremental build
         recomputes (see refresh_scope): the keys of the rows that changed
         (changes_since_last_build), and the keys the current order rows pair
@@ -104,17 +104,10 @@
         the orders of the customers whose customer rows changed (an order is
         flagged when its customer is unknown). Every row of a model keyed so
         depends on nothing outside its key but the as-of date and the rules.
-        Always rendered, so the model depends on its changes view; the
-        model names it <unit>_to_refresh (customers_to_refresh,
-        orders_to_refresh). -#}
+        Run once per build, by the model's pre-hook (store_keys_to_refresh):
+        the pairing reads every current order row. -#}
     {%- set key = scope.key -%}
     {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
-    {%- if scope.everyone -%}
-    select {{ key }}
-    from {{ ref(scope.changes) }}
-    where {{ key }} is not null
-    group by {{ key }}
-    {%- else -%}
     select changes.{{ key }}
     from ({{ changes_since_last_build(scope) }}) as changes
     where changes.{{ key }} is not null
@@ -130,7 +123,31 @@
             from ({{ changes_since_last_build(scope) }}) as changes
             where changes.{{ key }} is null
         )
+{%- endmacro %}
+
+
+{% macro keys_to_refresh(scope) -%}
+    {#- The body of the model's <unit>_to_refresh CTE (customers_to_refresh,
+        orders_to_refresh): on an incremental build, the keys its pre-hook
+        stored (keys_to_refresh_table); on a full build, every key of the
+        changes view, unused (refreshed_only is then true) but rendered at
+        parse time, so the model depends on its changes view. -#}
+    {%- if scope.everyone -%}
+    select {{ scope.key }}
+    from {{ ref(scope.changes) }}
+    where {{ scope.key }} is not null
+    group by {{ scope.key }}
+    {%- else -%}
+    select {{ scope.key }}
+    from {{ keys_to_refresh_table() }}
     {%- endif %}
+{%- endmacro %}
+
+
+{% macro keys_to_refresh_table() -%}
+    {#- The temporary table (one per model and session) holding the keys this
+        build of the model recomputes. -#}
+    {{ return(this.identifier ~ '__keys_to_refresh') }}
 {%- endmacro %}
 
 
@@ -147,26 +164,64 @@
 
 
 {% macro refresh_pre_hook(scope) -%}
-    {#- The pre-hook of an incremental intermediate model, from the scope the
+    {#- The pre-hooks of an incremental intermediate model, from the scope the
         model computed at parse time (its key and changes view; both are
         literals in the model file), so the rows it deletes are always those
-        the model recomputes: {{ config(pre_hook=refresh_pre_hook(scope)) }}. -#}
-    {{ return("{{ delete_rows_to_refresh('" ~ scope.key ~ "', '" ~ scope.changes ~ "') }}") }}
+        the model recomputes: {{ config(pre_hook=refresh_pre_hook(scope)) }}.
+        The first stores the keys to recompute, the second deletes their rows;
+        the model then reads the same stored keys. -#}
+    {%- set arguments = "('" ~ scope.key ~ "', '" ~ scope.changes ~ "')" -%}
+    {{ return([
+        "{{ store_keys_to_refresh" ~ arguments ~ " }}",
+        "{{ delete_rows_to_refresh" ~ arguments ~ " }}",
+    ]) }}
+{%- endmacro %}
+
+
+{% macro store_keys_to_refresh(key, changes) -%}
+    {#- Pre-hook: on an incremental build that recomputes some keys, store them
+        (changed_keys) in a temporary table, so the delete and the model read
+        them without computing them twice (at 50M orders each computation
+        reads every current order row). -#}
+    {%- if is_incremental() -%}
+        {%- set scope = refresh_scope(key, changes, quiet=true) -%}
+        {%- if not scope.everyone -%}
+            {{ adapter.dispatch('replace_temporary_table', 'risk_segmentation')(keys_to_refresh_table(), changed_keys(scope)) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro default__replace_temporary_table(name, sql) -%}
+    {{ exceptions.raise_compiler_error(
+        "Incremental intermediate models run on DuckDB and Postgres only, not on " ~ target.type ~ "."
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__replace_temporary_table(name, sql) -%}
+    create or replace temporary table {{ name }} as ({{ sql }})
+{%- endmacro %}
+
+{% macro postgres__replace_temporary_table(name, sql) -%}
+    {#- pg_temp: never a table of the same name in a real schema. -#}
+    drop table if exists pg_temp.{{ name }};
+    create temporary table {{ name }} as ({{ sql }})
 {%- endmacro %}
 
 
 {% macro delete_rows_to_refresh(key, changes) -%}
     {#- Pre-hook of the incremental intermediate models, keyed on customer_id
         or order_id: drop the rows of the customers (or orders) this build
-        recomputes, all of them when refresh_scope says everyone; the model
-        then appends their new rows. A key left without rows (an order moved
-        to another customer, an order no longer counted) is dropped too:
-        delete+insert on the key would keep its old rows. -#}
+        recomputes (stored by store_keys_to_refresh), all of them when
+        refresh_scope says everyone; the model then appends their new rows. A
+        key left without rows (an order moved to another customer, an order no
+        longer counted) is dropped too: delete+insert on the key would keep
+        its old rows. -#}
     {%- if is_incremental() -%}
         {%- set scope = refresh_scope(key, changes, quiet=true) -%}
         delete from {{ this }}
         {%- if not scope.everyone %}
-        where {{ key }} in ({{ keys_to_refresh(scope) }})
+        where {{ key }} in (select {{ key }} from {{ keys_to_refresh_table() }})
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
