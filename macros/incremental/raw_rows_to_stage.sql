@@ -94,7 +94,7 @@
         every contract format starts with the date (YYYY-MM-DD or YYYY/MM/DD),
         so comparing these texts compares days. A zone can move the UTC day by
         one; the lookback covers it. -#}
-    replace(left(trim({{ column }}), 10), '/', '-')
+    replace(left({{ trim_spaces(column) }}, 10), '/', '-')
 {%- endmacro %}
 
 
