@@ -50,14 +50,8 @@ trimmed as {{ not_materialized() }} (
         {{ clean_text('raw_customers.full_name') }} as full_name_text,
         {{ clean_text('raw_customers.age') }} as age_text,
         {{ clean_text('raw_customers.created_at') }} as created_at_text,
-        {{ clean_text('raw_customers.updated_at') }} as updated_at_text,
-        coalesce(gender_lookup.gender, 'unknown') as gender,
-        location_lookup.location
+        {{ clean_text('raw_customers.updated_at') }} as updated_at_text
     from raw_customers
-    left join gender_lookup
-        on raw_customers.gender = gender_lookup.raw_gender
-    left join location_lookup
-        on raw_customers.location = location_lookup.raw_location
 ),
 
 versioned_keys as (
@@ -72,8 +66,16 @@ parsed as {{ not_materialized() }} (
         {{ parse_integer('trimmed.age_text') }} as parsed_age,
         {{ parse_timestamp('trimmed.created_at_text') }} as created_at,
         {{ parse_timestamp('trimmed.updated_at_text') }} as updated_at,
+        coalesce(gender_lookup.gender, 'unknown') as gender,
+        location_lookup.location,
         coalesce(versioned_keys.has_versions, false) as has_versions
     from trimmed
+    -- Joined here, not in trimmed, which versioned_keys reads too: each join
+    -- runs over every row once instead of twice.
+    left join gender_lookup
+        on trimmed.raw_gender = gender_lookup.raw_gender
+    left join location_lookup
+        on trimmed.raw_location = location_lookup.raw_location
     left join versioned_keys
         on trimmed.customer_id = versioned_keys.customer_id
 ),

@@ -44,11 +44,8 @@ trimmed as {{ not_materialized() }} (
         {{ clean_text('raw_orders.order_total') }} as order_total_text,
         {{ clean_text('raw_orders.currency') }} as currency_text,
         {{ clean_text('raw_orders.delivered_at') }} as delivered_at_text,
-        {{ clean_text('raw_orders.updated_at') }} as updated_at_text,
-        status_lookup.order_status
+        {{ clean_text('raw_orders.updated_at') }} as updated_at_text
     from raw_orders
-    left join status_lookup
-        on raw_orders.status = status_lookup.raw_status
 ),
 
 versioned_keys as (
@@ -63,8 +60,13 @@ parsed as {{ not_materialized() }} (
         upper(trimmed.currency_text) as currency,
         {{ parse_timestamp('trimmed.delivered_at_text') }} as delivered_at,
         {{ parse_timestamp('trimmed.updated_at_text') }} as updated_at,
+        status_lookup.order_status,
         coalesce(versioned_keys.has_versions, false) as has_versions
     from trimmed
+    -- Joined here, not in trimmed, which versioned_keys reads too: one join
+    -- of every row instead of two.
+    left join status_lookup
+        on trimmed.raw_status = status_lookup.raw_status
     left join versioned_keys
         on trimmed.order_id = versioned_keys.order_id
 ),
