@@ -21,16 +21,30 @@ order_lines as (
     where {{ refreshed_only('customer_id', scope) }}
 ),
 
--- A variant is kept when any of its lines was kept.
+-- One row per variant ordered; a variant is kept when any of its lines was
+-- kept. Grouped once per variant, then counted per product: two
+-- count(distinct) over every line cost twice as long (10.6 s against 5.5 s
+-- at M).
+order_variants as (
+    select
+        customer_id,
+        order_id,
+        product_id,
+        variant,
+        max(case when not is_returned then 1 else 0 end) as is_kept
+    from order_lines
+    where variant is not null
+    group by customer_id, order_id, product_id, variant
+),
+
 order_products as (
     select
         customer_id,
         order_id,
         product_id,
-        count(distinct variant) as variants,
-        count(distinct case when not is_returned then variant end) as kept_variants
-    from order_lines
-    where variant is not null
+        count(*) as variants,
+        sum(is_kept) as kept_variants
+    from order_variants
     group by customer_id, order_id, product_id
 ),
 
