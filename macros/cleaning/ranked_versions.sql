@@ -2,6 +2,10 @@
     {#- The keys exported more than once in `relation`: the only ones whose
         rows need ranking. A row without a full key is no version of anything
         (staging rejects it before it asks for a version). -#}
+    {{ return(adapter.dispatch('versioned_keys', 'risk_segmentation')(relation, key_columns)) }}
+{%- endmacro %}
+
+{% macro default__versioned_keys(relation, key_columns) -%}
     select
         {{ key_columns | join(', ') }},
         true as has_versions
@@ -10,6 +14,34 @@
         {%- for column in key_columns %}
         {{ column }} is not null {{- " and" if not loop.last }}
         {%- endfor %}
+    group by {{ key_columns | join(', ') }}
+    having count(*) > 1
+{%- endmacro %}
+
+{% macro duckdb__versioned_keys(relation, key_columns) -%}
+    {#- The same keys, found in two steps: the hashes of the keys that occur
+        more than once (a group-by over one integer per row, not the key's
+        texts), then the keys among the few rows with such a hash that really
+        occur more than once (two keys sharing a hash are told apart here).
+        At 96M order lines under a 3GB limit, grouping by the keys themselves
+        spilled to disk: 18.6 s against 12.4 s. -#}
+    {%- set full_key -%}
+        {%- for column in key_columns %}{{ column }} is not null {{- " and " if not loop.last }}{% endfor -%}
+    {%- endset -%}
+    {%- set key_hash = 'hash(' ~ key_columns | join(', ') ~ ')' -%}
+    select
+        {{ key_columns | join(', ') }},
+        true as has_versions
+    from {{ relation }}
+    where
+        {{ full_key }}
+        and {{ key_hash }} in (
+            select {{ key_hash }}
+            from {{ relation }}
+            where {{ full_key }}
+            group by {{ key_hash }}
+            having count(*) > 1
+        )
     group by {{ key_columns | join(', ') }}
     having count(*) > 1
 {%- endmacro %}
