@@ -69,8 +69,8 @@
         plain timestamp cast, about three times cheaper than timestamptz at ten
         million rows; that cast reads a trailing Z itself (stripping it first
         cost more than the cast: 0.97 s against 0.44 s per column at ten
-        million rows, with the same result on every contract format). After the date (10 characters), '+' or '-' can only start
-        a zone. Five regex extractions per value (the default) cost about four
+        million rows, with the same result on every contract format). After
+        the date (10 characters), '+' or '-' can only start a zone. Five regex extractions per value (the default) cost about four
         times as much. -#}
     {%- set text = expression -%}
     case when {{ regexp_matches(text, timestamp_pattern()) }} then

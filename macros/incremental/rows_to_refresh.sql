@@ -104,7 +104,7 @@
         the orders of the customers whose customer rows changed (an order is
         flagged when its customer is unknown). Every row of a model keyed so
         depends on nothing outside its key but the as-of date and the rules.
-        Run once per build, by the model's pre-hook (store_keys_to_refresh):
+        Run once per build, by the model's pre-hook (delete_rows_to_refresh):
         the pairing reads every current order row. -#}
     {%- set key = scope.key -%}
     {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
@@ -164,29 +164,31 @@
 
 
 {% macro refresh_pre_hook(scope) -%}
-    {#- The pre-hooks of an incremental intermediate model, from the scope the
+    {#- The pre-hook of an incremental intermediate model, from the scope the
         model computed at parse time (its key and changes view; both are
         literals in the model file), so the rows it deletes are always those
-        the model recomputes: {{ config(pre_hook=refresh_pre_hook(scope)) }}.
-        The first stores the keys to recompute, the second deletes their rows;
-        the model then reads the same stored keys. -#}
-    {%- set arguments = "('" ~ scope.key ~ "', '" ~ scope.changes ~ "')" -%}
-    {{ return([
-        "{{ store_keys_to_refresh" ~ arguments ~ " }}",
-        "{{ delete_rows_to_refresh" ~ arguments ~ " }}",
-    ]) }}
+        the model recomputes: {{ config(pre_hook=refresh_pre_hook(scope)) }}. -#}
+    {{ return("{{ delete_rows_to_refresh('" ~ scope.key ~ "', '" ~ scope.changes ~ "') }}") }}
 {%- endmacro %}
 
 
-{% macro store_keys_to_refresh(key, changes) -%}
-    {#- Pre-hook: on an incremental build that recomputes some keys, store them
-        (changed_keys) in a temporary table, so the delete and the model read
-        them without computing them twice (at 50M orders each computation
-        reads every current order row). -#}
+{% macro delete_rows_to_refresh(key, changes) -%}
+    {#- Pre-hook of the incremental intermediate models, keyed on customer_id
+        or order_id: store the keys of the customers (or orders) this build
+        recomputes (changed_keys) in a temporary table, which the model reads
+        too, so they are computed once (each computation reads every current
+        order row), then drop their rows; all rows when refresh_scope says
+        everyone. The model then appends their new rows. A key left without
+        rows (an order moved to another customer, an order no longer counted)
+        is dropped too: delete+insert on the key would keep its old rows. -#}
     {%- if is_incremental() -%}
         {%- set scope = refresh_scope(key, changes, quiet=true) -%}
-        {%- if not scope.everyone -%}
-            {{ adapter.dispatch('replace_temporary_table', 'risk_segmentation')(keys_to_refresh_table(), changed_keys(scope)) }}
+        {%- if scope.everyone -%}
+        delete from {{ this }}
+        {%- else -%}
+        {{ adapter.dispatch('replace_temporary_table', 'risk_segmentation')(keys_to_refresh_table(), changed_keys(scope)) }};
+        delete from {{ this }}
+        where {{ key }} in (select {{ key }} from {{ keys_to_refresh_table() }})
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -206,24 +208,6 @@
     {#- pg_temp: never a table of the same name in a real schema. -#}
     drop table if exists pg_temp.{{ name }};
     create temporary table {{ name }} as ({{ sql }})
-{%- endmacro %}
-
-
-{% macro delete_rows_to_refresh(key, changes) -%}
-    {#- Pre-hook of the incremental intermediate models, keyed on customer_id
-        or order_id: drop the rows of the customers (or orders) this build
-        recomputes (stored by store_keys_to_refresh), all of them when
-        refresh_scope says everyone; the model then appends their new rows. A
-        key left without rows (an order moved to another customer, an order no
-        longer counted) is dropped too: delete+insert on the key would keep
-        its old rows. -#}
-    {%- if is_incremental() -%}
-        {%- set scope = refresh_scope(key, changes, quiet=true) -%}
-        delete from {{ this }}
-        {%- if not scope.everyone %}
-        where {{ key }} in (select {{ key }} from {{ keys_to_refresh_table() }})
-        {%- endif %}
-    {%- endif -%}
 {%- endmacro %}
 
 
