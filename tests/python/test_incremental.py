@@ -23,7 +23,9 @@ from risk_segmentation.generator import GeneratorConfig, write
 DAY_ONE = "2024-12-30"  # the generated shop's last day of orders is 2024-12-31
 DATED = {"customers": ["updated_at", "created_at"], "orders": ["updated_at", "ordered_at"], "returns": ["requested_at"]}
 STAGED = ["stg_shop__customer_rows", "stg_shop__order_rows", "stg_shop__order_item_rows", "stg_shop__return_rows"]
-REFRESHED_BY_ORDER = ["int_counted_orders", "int_accepted_returns", "int_order_line_returns"]
+REFRESHED_BY_ORDER = [
+    "int_counted_orders", "int_accepted_returns", "int_order_line_returns", "int_order_bracketing",
+]  # fmt: skip
 REFRESHED_BY_CUSTOMER = [
     "int_customer_order_history", "int_customer_return_metrics", "int_customer_bracketing",
     "int_customer_return_patterns",
