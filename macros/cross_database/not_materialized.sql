@@ -18,3 +18,23 @@
 {% macro postgres__not_materialized() -%}
     not materialized
 {%- endmacro %}
+
+
+{% macro materialized() -%}
+    {#- Written between a CTE's name and its body: the CTE is computed on its
+        own and stored, so the engine plans it with what it knows about its own
+        inputs instead of merging it into the query around it. Engines without
+        the syntax (Spark) plan it inline. -#}
+    {{ return(adapter.dispatch('materialized', 'risk_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__materialized() -%}
+    materialized
+{%- endmacro %}
+
+{% macro postgres__materialized() -%}
+    materialized
+{%- endmacro %}

@@ -181,6 +181,19 @@
 {%- endmacro %}
 
 
+{% macro refreshed_rows_hint(scope) -%}
+    {#- Written between the name and the body of a CTE that keeps an upstream
+        model's rows with refreshed_only: on an incremental build the CTE is
+        materialized, so the filter to the changed keys is planned on its own.
+        Planned together with the as-of date comparison that follows it, DuckDB
+        estimated the rows after that comparison at a few dozen and built its
+        hash table on all 47M orders instead of the 1M keys
+        (int_counted_orders at L: 11.3 s against 1.8 s). Inlined on a full
+        build, which reads every row. -#}
+    {{ return('' if scope.everyone else materialized()) }}
+{%- endmacro %}
+
+
 {% macro refresh_pre_hook(scope) -%}
     {#- The pre-hook of an incremental intermediate model, from the scope the
         model computed at parse time (its key and changes view; both are

@@ -12,7 +12,7 @@ orders_to_refresh as (  -- noqa: ST03
     {{ keys_to_refresh(scope) }}
 ),
 
-orders as (
+orders as {{ refreshed_rows_hint(scope) }} (
     select * from {{ ref('stg_shop__orders') }}
     where {{ refreshed_only('order_id', scope) }}
 ),
