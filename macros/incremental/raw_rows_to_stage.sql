@@ -49,6 +49,19 @@
 {%- endmacro %}
 
 
+{% macro staged_orders_only(raw_cte) -%}
+    {#- A condition (`and ...`) for the order dispositions a *_rows model of
+        lines or returns looks its rows' orders up in: on an incremental run,
+        only the orders of the raw rows it stages again (`raw_cte`, stored, see
+        raw_rows_hint). The lookup then reads the orders of a day, not all of
+        them: at L the order lines' join to all 50M order dispositions took
+        8 s of a 30 s model. Nothing on a full build, which stages every row. -#}
+    {%- if is_incremental() and not staged_under_other_rules() -%}
+        and order_id in (select {{ clean_text(raw_cte ~ '.order_id') }} from {{ raw_cte }})
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro raw_rows_hint() -%}
     {#- Written between a *_rows model's raw CTE name and its body: inlined on
         a full build (see not_materialized); stored on an incremental one, as
