@@ -10,7 +10,7 @@
         the cutoff is not seen until a --full-refresh build; the
         accounts_for_every_row tests then fail and say so. Full builds read
         every row: no filter. -#}
-    {%- if is_incremental() and not staged_under_other_rules() -%}
+    {%- if stages_changed_rows_only() -%}
         {%- set conditions = [] -%}
         {%- set cutoff = staging_cutoff(date_columns) if date_columns else none -%}
         {%- for column in date_columns if cutoff is not none -%}
@@ -56,7 +56,7 @@
         raw_rows_hint). The lookup then reads the orders of a day, not all of
         them: at L the order lines' join to all 50M order dispositions took
         8 s of a 30 s model. Nothing on a full build, which stages every row. -#}
-    {%- if is_incremental() and not staged_under_other_rules() -%}
+    {%- if stages_changed_rows_only() -%}
         and order_id in (select {{ clean_text(raw_cte ~ '.order_id') }} from {{ raw_cte }})
     {%- endif -%}
 {%- endmacro %}
@@ -67,7 +67,7 @@
         a full build (see not_materialized); stored on an incremental one, as
         it then holds only the rows staged again, and its filter, which reads
         the raw table twice, would otherwise run again for each reader. -#}
-    {{ return('' if is_incremental() and not staged_under_other_rules() else not_materialized()) }}
+    {{ return('' if stages_changed_rows_only() else not_materialized()) }}
 {%- endmacro %}
 
 
@@ -155,6 +155,14 @@
         {%- do parts.append(node.name ~ ':' ~ node.checksum.checksum) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
+
+
+{% macro stages_changed_rows_only() -%}
+    {#- True when this build of a *_rows model stages only the raw rows that
+        changed (see raw_rows_to_stage): an incremental build whose stored rows
+        were staged under the same rules. -#}
+    {{ return(is_incremental() and not staged_under_other_rules()) }}
 {%- endmacro %}
 
 

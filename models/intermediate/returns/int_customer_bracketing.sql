@@ -2,7 +2,8 @@
 -- colours of one product to keep one and return the rest. A customer is a
 -- bracketer after one single-order bracketing order, or after var
 -- bracketing_min_orders (2) cross-order bracketing orders (per order:
--- int_order_bracketing). One row per customer with a counted variant line.
+-- int_order_bracketing). One row per customer with a bracketing order;
+-- int_customer_return_patterns reads a customer without one as no bracketer.
 -- Incremental by customer (macros/incremental/rows_to_refresh.sql).
 {%- set scope = refresh_scope('customer_id', 'int_customer_changes_with_lines') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
