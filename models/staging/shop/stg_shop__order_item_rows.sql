@@ -21,7 +21,7 @@ order_versions as (
         row_disposition as order_disposition
     from {{ ref('stg_shop__order_rows') }}
     where order_id is not null and version_rank = 1
-        {{ staged_orders_only('raw_order_items') }}
+    {{ staged_orders_only('raw_order_items') }}
 ),
 
 -- Each raw value trimmed once (blank becomes null); the rules below read these.

@@ -25,7 +25,7 @@ order_versions as (
         order_total
     from {{ ref('stg_shop__order_rows') }}
     where order_id is not null and version_rank = 1
-        {{ staged_orders_only('raw_returns') }}
+    {{ staged_orders_only('raw_returns') }}
 ),
 
 -- Return statuses are few: normalise each distinct spelling once, not once per row.
