@@ -26,7 +26,7 @@ accepted_returns as (
     where {{ refreshed_only('customer_id', scope) }}
 ),
 
-order_lines as (
+returned_lines as (
     select * from {{ ref('int_order_line_returns') }}
     where {{ refreshed_only('customer_id', scope) }}
 ),
@@ -77,8 +77,7 @@ returned_categories as (
     select
         customer_id,
         count(distinct category) as returned_categories
-    from order_lines
-    where is_returned
+    from returned_lines
     group by customer_id
 ),
 

@@ -20,8 +20,21 @@ orders_to_refresh as (  -- noqa: ST03
     {{ keys_to_refresh(scope) }}
 ),
 
-order_lines as (
+-- The lines with a variant; lines without one are not variants.
+variant_lines as (
+    select * from {{ ref('stg_shop__order_items') }}
+    where
+        variant is not null
+        and {{ refreshed_only('order_id', scope) }}
+),
+
+returned_lines as (
     select * from {{ ref('int_order_line_returns') }}
+    where {{ refreshed_only('order_id', scope) }}
+),
+
+counted_orders as (
+    select * from {{ ref('int_counted_orders') }}
     where {{ refreshed_only('order_id', scope) }}
 ),
 
@@ -31,46 +44,58 @@ order_lines as (
 -- at M).
 order_variants as (
     select
-        customer_id,
-        order_id,
-        product_id,
-        variant,
-        max(case when not is_returned then 1 else 0 end) as is_kept
-    from order_lines
-    where variant is not null
-    group by customer_id, order_id, product_id, variant
+        variant_lines.order_id,
+        variant_lines.product_id,
+        variant_lines.variant,
+        max(case when returned_lines.order_id is null then 1 else 0 end) as is_kept
+    from variant_lines
+    left join returned_lines
+        on
+            variant_lines.order_id = returned_lines.order_id
+            and variant_lines.line_number = returned_lines.line_number
+    group by variant_lines.order_id, variant_lines.product_id, variant_lines.variant
 ),
 
 order_products as (
     select
-        customer_id,
         order_id,
         product_id,
         count(*) as variants,
         sum(is_kept) as kept_variants
     from order_variants
-    group by customer_id, order_id, product_id
+    group by order_id, product_id
 ),
 
 bracketing_products as (
     select
-        customer_id,
         order_id,
         case when variants >= {{ get_var('bracketing_min_variants') }} then 1 else 0 end as is_single,
         case when variants >= 2 and kept_variants = 1 then 1 else 0 end as is_cross
     from order_products
 ),
 
-final as (
+bracketing_orders as (
     select
-        customer_id,
         order_id,
         max(is_single) = 1 as is_single_order_bracketing,
-        max(is_cross) = 1 as is_cross_order_bracketing,
-        {{ refresh_columns() }}
+        max(is_cross) = 1 as is_cross_order_bracketing
     from bracketing_products
     where is_single = 1 or is_cross = 1
-    group by customer_id, order_id
+    group by order_id
+),
+
+-- Counted orders only, with their customer: joined last, to the 2% of the
+-- orders that bracket, not to every line.
+final as (
+    select
+        counted_orders.customer_id,
+        bracketing_orders.order_id,
+        bracketing_orders.is_single_order_bracketing,
+        bracketing_orders.is_cross_order_bracketing,
+        {{ refresh_columns() }}
+    from bracketing_orders
+    inner join counted_orders
+        on bracketing_orders.order_id = counted_orders.order_id
 )
 
 select * from final
