@@ -3,12 +3,13 @@
 Day one holds every generated raw row dated up to DAY_ONE (rows without a readable date too, as
 old rows); day two adds the rest: the last day of orders, returns and customers, the newer
 versions of older ones, late first exports (customers whose orders arrived on day one, orders
-dated months before day one), the first lines of orders staged on day one, and the lines of orders no
-export knows (undated, new keys). The same raw folder is built on day one, then again
-incrementally on day two; a fresh database builds day two in full. Every staged row, rejection,
-incremental intermediate row and mart must agree. So must they after an as-of date earlier than
-the last build's (everything is recomputed) and a later one over the same rows (the orders and
-customers active in between are); new rules recompute everything."""
+dated months before day one), newer versions that reject day-one orders, the first lines of
+orders staged on day one, and the lines of orders no export knows (undated, new keys). The same
+raw folder is built on day one, then again incrementally on day two; a fresh database builds day
+two in full. Every staged row, rejection, incremental intermediate row and mart must agree. So
+must they after an as-of date earlier than the last build's (everything is recomputed) and a
+later one over the same rows (the orders and customers active in between are); new rules
+recompute everything."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ import pytest
 from risk_segmentation.generator import GeneratorConfig, write
 
 DAY_ONE = "2024-12-30"  # the generated shop's last day of orders is 2024-12-31
+# Day-one orders that look clean (a customer, a positive total, an order date), a few of which
+# are rejected by a newer version on day two.
+REJECTED_ON_DAY_TWO = """
+    select trim(order_id) from day_one_orders
+    where customer_id is not null and try_cast(trim(order_total) as double) > 0 and ordered_at like '2024-%'
+    order by order_id desc
+    limit 5
+"""
 DATED = {"customers": ["updated_at", "created_at"], "orders": ["updated_at", "ordered_at"], "returns": ["requested_at"]}
 STAGED = ["stg_shop__customer_rows", "stg_shop__order_rows", "stg_shop__order_item_rows", "stg_shop__return_rows"]
 REFRESHED_BY_ORDER = [
@@ -77,6 +86,14 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
             where order_id is not null
             order by order_id
             limit 5"""
+        )
+        # Orders rejected on day two: a newer version of a day-one order, with a negative total. Their
+        # lines, staged on day one and unchanged, must follow their order and be rejected too.
+        con.execute(
+            f"""insert into orders
+            select * replace ('-1.00' as order_total, '2024-12-31 12:00:00' as updated_at)
+            from day_one_orders
+            where trim(order_id) in ({REJECTED_ON_DAY_TWO})"""
         )
         # A line belongs to its order's day; lines of unknown orders (and without one) arrive on day two.
         con.execute(
@@ -151,6 +168,14 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
 
     full = run_dbt("build", "--full-refresh", vars=vars, database=full_db)
     assert full.returncode == 0, full.output
+    # Day two's newer versions rejected day-one orders, and so the lines staged with them on day one.
+    assert full.scalar(
+        """select count(*) from stg_shop__order_item_rows
+        where rejection_reason = 'order_rejected' and order_id in (
+            select order_id from stg_shop__order_rows
+            where rejection_reason = 'negative_order_total' and updated_at = '2024-12-31 12:00:00'
+        )"""
+    ), "no day-one order was rejected on day two"
 
     # The second build staged and computed only part of the rows: it was incremental. The row-level
     # models redo only the changed orders, far fewer than the orders of the changed customers (~30%).
