@@ -17,9 +17,11 @@
         model stores on each row (refresh_columns). `key` is the model's key,
         customer_id or order_id (its unit: customers or orders); `changes` the
         view of staged rows whose changes it follows: int_customer_changes
-        (customers, orders, returns), or int_customer_changes_with_lines for
-        a model that reads order lines. A model reading no lines then never
-        waits for the lines to be staged. The model's pre-hook
+        (customers, orders, returns), int_customer_changes_with_lines for
+        a model that reads order lines, or int_order_changes (orders, lines,
+        returns) for a model keyed by order that reads no customer row. A
+        model reading no lines then never waits for the lines to be staged.
+        The model's pre-hook
         (refresh_pre_hook) asks again, quietly: the model already said what it
         recomputes. -#}
     {%- set unit = {'customer_id': 'customers', 'order_id': 'orders'}[key] -%}
@@ -105,8 +107,9 @@
         current row is among the changes already named its customer, so only
         the others are looked up. For orders: the orders of the customers
         whose customer rows changed (an order is flagged when its customer is
-        unknown). Every row of a model keyed so depends on nothing outside its
-        key but the as-of date and the rules.
+        unknown), unless the changes hold no customer rows (int_order_changes):
+        then no current order row is read. Every row of a model keyed so
+        depends on nothing outside its key but the as-of date and the rules.
         The changes are a CTE, read two or three times, so the engine knows
         how few they are: as a subquery repeated inline, DuckDB built its
         hash table on the 50M current order rows instead (at L 4-5 s against
@@ -114,6 +117,7 @@
         (delete_rows_to_refresh). -#}
     {%- set key = scope.key -%}
     {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
+    {%- set looks_up_other = key == 'customer_id' or scope.changes != 'int_order_changes' -%}
     with changes as (
         {{ changes_since_last_build(scope) }}
     )
@@ -121,6 +125,9 @@
     select {{ key }}
     from changes
     where {{ key }} is not null
+    {%- if not looks_up_other %}
+    group by {{ key }}
+    {%- else %}
 
     union
 
@@ -141,6 +148,7 @@
             where is_current_order
             {%- endif %}
         )
+    {%- endif %}
 {%- endmacro %}
 
 

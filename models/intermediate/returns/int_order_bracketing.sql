@@ -10,7 +10,7 @@
 -- these rows per customer. Grouped per customer from the lines, a daily
 -- build regrouped every line of every changed customer: 30% of the lines
 -- for 1% new orders.
-{%- set scope = refresh_scope('order_id', 'int_customer_changes_with_lines') %}
+{%- set scope = refresh_scope('order_id', 'int_order_changes') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
