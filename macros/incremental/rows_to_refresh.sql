@@ -21,9 +21,8 @@
         a model that reads order lines, or int_order_changes (orders, lines,
         returns) for a model keyed by order that reads no customer row. A
         model reading no lines then never waits for the lines to be staged.
-        The model's pre-hook
-        (refresh_pre_hook) asks again, quietly: the model already said what it
-        recomputes. -#}
+        The model's pre-hook (refresh_pre_hook) asks again, quietly: the
+        model already said what it recomputes. -#}
     {%- set unit = {'customer_id': 'customers', 'order_id': 'orders'}[key] -%}
     {%- set everyone = {'everyone': true, 'key': key, 'unit': unit, 'changes': changes} -%}
     {%- if not execute or not is_incremental() -%}
