@@ -7,8 +7,9 @@
         the orders staged since are the keys themselves: no scan of the raw
         table looks them up (3.9 s of the order lines' daily build at L).
         All rows of such a key are parsed again together, so its versions are
-        ranked as in a full build, and replace that key's stored rows
-        (unique_key version_key). A new version of a staged key dated before
+        ranked as in a full build, and replace that key's stored rows (the
+        model's unique_key is this key column; rows without a key are dropped
+        by delete_rows_to_restage). A new version of a staged key dated before
         the cutoff is not seen until a --full-refresh build; the
         accounts_for_every_row tests then fail and say so. Full builds read
         every row: no filter. -#}
@@ -48,7 +49,7 @@
                 select {{ clean_text('candidate.' ~ key_column) }}
                 from {{ relation }} as candidate
                 except
-                select staged.version_key
+                select staged.{{ key_column }}
                 from {{ this }} as staged
             )
         )
@@ -127,14 +128,6 @@
 {%- endmacro %}
 
 
-{% macro version_key(key_column) -%}
-    {#- The key an incremental *_rows model replaces rows by: the record's key,
-        or '' for rows without one (blank keys clean to null, so '' is no real
-        key). Rows without a key are staged again on every run. -#}
-    coalesce({{ key_column }}, '')
-{%- endmacro %}
-
-
 {% macro staged_at() -%}
     {#- When this build staged the row (dbt's run start, UTC): incremental
         models downstream read the rows staged after their own last build. -#}
@@ -146,7 +139,7 @@
     {#- What staged rows depend on besides the raw rows themselves: where the
         raw tables are read from, the staging vars and the vocabulary seeds. An
         incremental build whose fingerprint differs from the stored rows' stages
-        every row again (see restage_on_new_rules), as mixing rows staged under
+        every row again (see delete_rows_to_restage), as mixing rows staged under
         two sets of rules would be wrong. -#}
     {%- if not execute -%}
         {{ return('') }}  {#- parsing: the graph is not there yet -#}
@@ -196,11 +189,16 @@
 {%- endmacro %}
 
 
-{% macro restage_on_new_rules() -%}
+{% macro delete_rows_to_restage() -%}
     {#- A *_rows model's pre-hook: on an incremental build, drop the rows staged
-        under other rules (all of them, or none); raw_rows_to_stage then reads
-        every raw row again. -#}
+        under other rules (all of them, or none; raw_rows_to_stage then reads
+        every raw row again) and the rows without a key, which every build
+        stages again: delete+insert replaces rows by their key (the model's
+        unique_key), and a null key matches none. -#}
     {%- if is_incremental() -%}
-        delete from {{ this }} where staging_fingerprint <> '{{ staging_fingerprint() }}'
+        delete from {{ this }}
+        where
+            staging_fingerprint <> '{{ staging_fingerprint() }}'
+            or {{ config.get('unique_key') }} is null
     {%- endif -%}
 {%- endmacro %}

@@ -118,7 +118,6 @@ final as (
         version_rank,
         rejection_reason,
         {{ row_disposition() }} as row_disposition,
-        {{ version_key('order_id') }} as version_key,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,
         case when rejection_reason is not null then raw_order_id end as raw_key,
