@@ -1,7 +1,7 @@
 {#- Incremental intermediate models (README "Daily builds"). The row-level
-    models (int_counted_orders, int_accepted_returns, int_order_line_returns)
-    keep their rows per order; the per-customer aggregates keep theirs per
-    customer. A daily build recomputes only the orders, or the customers,
+    models (int_counted_orders, int_accepted_returns, int_order_line_returns,
+    int_order_bracketing) keep their rows per order; the per-customer
+    aggregates keep theirs per customer. A daily build recomputes only the orders, or the customers,
     whose raw rows were staged since the model's last build or who ordered or
     asked for a return in the days the as-of date moved over, and replaces
     their rows. Whatever depends on the whole population or on the as-of date
