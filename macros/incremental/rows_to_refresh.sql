@@ -1,13 +1,14 @@
 {#- Incremental intermediate models (README "Daily builds"). The row-level
     models (int_counted_orders, int_accepted_returns, int_order_line_returns,
     int_order_bracketing) keep their rows per order; the per-customer
-    aggregates keep theirs per customer. A daily build recomputes only the orders, or the customers,
-    whose raw rows were staged since the model's last build or who ordered or
-    asked for a return in the days the as-of date moved over, and replaces
-    their rows. Whatever depends on the whole population or on the as-of date
-    itself (percentiles, scores, recency, tenure, decay) is recomputed in full
-    from the small per-customer tables. Config: dbt_project.yml (&refreshed),
-    and in each model its refresh_scope and refresh_pre_hook. -#}
+    aggregates keep theirs per customer. A daily build recomputes only the
+    orders, or the customers, whose raw rows were staged since the model's
+    last build or who ordered or asked for a return in the days the as-of
+    date moved over, and replaces their rows. Whatever depends on the whole
+    population or on the as-of date itself (percentiles, scores, recency,
+    tenure, decay) is recomputed in full from the small per-customer tables.
+    Config: dbt_project.yml (&refreshed), and in each model its
+    refresh_scope and refresh_pre_hook. -#}
 
 {% macro refresh_scope(key, changes, quiet=false) -%}
     {#- What this build of an incremental intermediate model recomputes: every
