@@ -23,35 +23,6 @@ order_versions as (
     {{ staged_orders_only('raw_order_items') }}
 ),
 
--- The orders whose lines are rejected for their order's sake: known but
--- rejected, or unknown. Found from the lines' order ids alone, so the wide
--- line rows below look up this small table: joined to every order's
--- disposition, the 96M line rows of size L spilled 8 GB to disk under the 3GB
--- limit (the model alone 117 s against 73 s).
-order_problems as (
-    select
-        order_id,
-        'order_rejected' as order_problem
-    from order_versions
-    where order_disposition = 'rejected'
-
-    union all
-
-    select
-        order_id,
-        'unknown_order' as order_problem
-    from (
-        select {{ clean_text('order_id') }} as order_id
-        from raw_order_items
-        where {{ clean_text('order_id') }} is not null
-
-        except
-
-        select order_id
-        from order_versions
-    ) as unknown_orders
-),
-
 -- Each raw value trimmed once (blank becomes null); the rules below read these.
 trimmed as {{ not_materialized() }} (
     select
@@ -70,6 +41,35 @@ trimmed as {{ not_materialized() }} (
         {{ clean_text('quantity') }} as quantity_text,
         {{ clean_text('unit_price') }} as unit_price_text
     from raw_order_items
+),
+
+-- The orders whose lines are rejected for their order's sake: known but
+-- rejected, or unknown. Found from the lines' order ids alone, so the wide
+-- line rows below look up this small table: joined to every order's
+-- disposition, the 96M line rows of size L spilled 8 GB to disk under the 3GB
+-- limit (the model alone 117 s against 73 s).
+order_problems as (
+    select
+        order_id,
+        'order_rejected' as order_problem
+    from order_versions
+    where order_disposition = 'rejected'
+
+    union all
+
+    select
+        order_id,
+        'unknown_order' as order_problem
+    from (
+        select order_id
+        from trimmed
+        where order_id is not null
+
+        except
+
+        select order_id
+        from order_versions
+    ) as unknown_orders
 ),
 
 parsed as {{ not_materialized() }} (
