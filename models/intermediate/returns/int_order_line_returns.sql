@@ -54,7 +54,6 @@ final as (
         -- line
         order_items.category,
         order_items.variant,
-        order_items.line_total,
 
         {{ refresh_columns() }}
     from order_items
