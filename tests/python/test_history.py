@@ -1,5 +1,5 @@
 """Segment history, export, docs and the report, on one build: the sample built as of three month
-ends with ``risk-segmentation history`` records a snapshot history and transitions;
+ends with ``risk-segmentation history`` records a segment history and transitions;
 ``risk-segmentation export`` writes segments of that build to CSV and Parquet and refuses unknown
 names; ``dbt docs generate`` documents it, exposures included, without a network;
 ``risk-segmentation report`` draws it in one self-contained HTML file, which headless Chromium
@@ -61,7 +61,7 @@ def test_three_month_ends_record_a_history_and_transitions(history_database: Pat
     database = history_database
     with duckdb.connect(str(database), read_only=True) as con:
         versions = dict(
-            con.sql("select dbt_valid_from, count(*) from customer_segments_history group by all").fetchall()
+            con.sql("select valid_from, count(*) from customer_segments_history group by all").fetchall()
         )
         transitions = con.sql(
             "select as_of_date, dimension, count(*) from segment_transitions group by all order by all"

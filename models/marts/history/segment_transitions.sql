@@ -30,7 +30,7 @@ memberships as (
         customer_id,
         'rfm_segment' as dimension,
         rfm_segment as segment,
-        cast(dbt_valid_from as date) as as_of_date
+        valid_from as as_of_date
     from versioned_history
 
     union all
@@ -39,7 +39,7 @@ memberships as (
         customer_id,
         'lifecycle_stage' as dimension,
         lifecycle_stage as segment,
-        cast(dbt_valid_from as date) as as_of_date
+        valid_from as as_of_date
     from versioned_history
 
     union all
@@ -48,7 +48,7 @@ memberships as (
         customer_id,
         'return_tier' as dimension,
         return_tier as segment,
-        cast(dbt_valid_from as date) as as_of_date
+        valid_from as as_of_date
     from versioned_history
 
     union all
@@ -57,7 +57,7 @@ memberships as (
         customer_id,
         'risk_value_quadrant' as dimension,
         risk_value_quadrant as segment,
-        cast(dbt_valid_from as date) as as_of_date
+        valid_from as as_of_date
     from versioned_history
 ),
 
