@@ -5,7 +5,10 @@
         hours, minutes and seconds must be in range; only a day past its
         month's end (30 February) is left to the date check. Groups: 1 date,
         2 time, 3 zone sign, 4 zone hours, 5 zone minutes. -#}
-    {%- set date = '([0-9]{4}[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12][0-9]|3[01]))' -%}
+    {#- Years 0001 to 9999, the range every supported engine holds (Postgres
+        refuses year 0 with an error that would stop the build). -#}
+    {%- set year = '(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)' -%}
+    {%- set date = '(' ~ year ~ '[-/](?:0[1-9]|1[0-2])[-/](?:0[1-9]|[12][0-9]|3[01]))' -%}
     {%- set time = '((?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?)' -%}
     {%- set zone = '(?:Z|([+-])(0[0-9]|1[0-4]):?([0-5][0-9])?)' -%}
     {{- return('^' ~ date ~ '(?:[T ]' ~ time ~ zone ~ '?)?$') -}}

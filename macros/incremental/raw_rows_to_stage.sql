@@ -92,11 +92,14 @@
 {% macro staging_cutoff(date_columns) -%}
     {#- The first day an incremental run re-reads: var incremental_lookback_days
         before the latest of `date_columns` staged so far, as YYYY-MM-DD; none
-        when nothing dated is staged yet (then every row is read). -#}
+        when nothing dated is staged yet (then every row is read). A date after
+        this build's start (a rejected future row) is left out: it would push
+        the cutoff past the rows to stage, or out of range. -#}
     {%- set latest -%}
         select greatest(
             {%- for column in date_columns %}
-            max(cast({{ column }} as date)) {{- "," if not loop.last }}
+            max(case when {{ column }} <= {{ staged_at() }} then cast({{ column }} as date) end)
+            {{- "," if not loop.last }}
             {%- endfor %}
         ) from {{ this }}
     {%- endset -%}

@@ -8,11 +8,16 @@
     {%- endif -%}
     {%- set rule = rules[name] -%}
     {%- set value = var(name, none) -%}
-    {%- if value is none or (value is string and value | trim == '') -%}
-        {%- if rule.get('nullable', false) -%}
-            {{ return(none) }}
-        {%- endif -%}
-        {{ invalid_var(name, value, rule) }}
+    {%- if value is none and rule.get('nullable', false) -%}
+        {{ return(none) }}
+    {%- elif value is none or (value is string and value | trim == '') -%}
+        {#- A blank value is never "unset": it is usually an empty shell
+            variable ({raw_data_dir: $DIR}), and must not quietly mean the
+            default (the shipped sample). -#}
+        {{ exceptions.raise_compiler_error(
+            "Invalid value for var '" ~ name ~ "': got " ~ (value | tojson) ~ ", which is empty; expected "
+            ~ var_form(rule) ~ (". To leave it unset, remove it or set it to null." if rule.get('nullable') else ".")
+        ) }}
     {%- endif -%}
     {%- set checked = checked_var_value(value, rule) -%}
     {%- if checked is none -%}
@@ -27,7 +32,9 @@
     {%- set re = modules.re -%}
     {%- if rule.kind in ('integer', 'number', 'fraction') -%}
         {%- set number = as_number(value) -%}
+        {#- number - number is not 0 for infinity and NaN (YAML .inf, .nan). -#}
         {%- if number is none
+            or number - number != 0
             or (rule.kind == 'integer' and number != number | int)
             or (rule.kind == 'fraction' and not (0 < number < 1))
             or ('min' in rule and number < rule.min)
@@ -38,6 +45,13 @@
         {{ return(number | int if rule.kind == 'integer' else number) }}
     {%- elif rule.kind == 'text' -%}
         {{ return(value | trim if value is string else none) }}
+    {%- elif rule.kind == 'path' -%}
+        {#- A path is read as written: DuckDB would expand * ? [ ] { } in it
+            and read several folders at once. -#}
+        {%- if value is not string or re.search('[*?\\[\\]{}]', value) -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {{ return(value | trim) }}
     {%- elif rule.kind == 'choice' -%}
         {{ return(value if value in rule.choices else none) }}
     {%- elif rule.kind == 'subset' -%}

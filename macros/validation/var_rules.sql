@@ -8,8 +8,8 @@
     ] -%}
     {%- set score_signals = ['rate', 'recency', 'pattern', 'value', 'reason', 'tenure'] -%}
     {{ return({
-        'raw_data_dir': {'kind': 'text', 'nullable': true,
-            'form': 'a folder path holding customers.csv or customers.parquet, etc.'},
+        'raw_data_dir': {'kind': 'path', 'nullable': true,
+            'form': 'a folder path holding the raw files, such as data/shop (no wildcards * ? [ ] { })'},
         'raw_schema': {'kind': 'text', 'nullable': true,
             'form': 'the name of a schema holding the raw tables'},
         'incremental_lookback_days': {'kind': 'integer', 'min': 0, 'max': 3660},

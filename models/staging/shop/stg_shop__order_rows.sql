@@ -96,6 +96,9 @@ classified as (
             when customer_id is null then 'missing_customer_id'
             when ordered_at_text is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
+            -- After this build started: not yet happened, so a typo (9999-12-31)
+            -- that would otherwise move the default as-of date.
+            when ordered_at > {{ staged_at() }} then 'future_ordered_at'
             when status_text is null then 'missing_status'
             when order_status is null then 'unknown_status'
             when order_total_text is null then 'missing_order_total'

@@ -136,6 +136,7 @@ classified as (
             when order_disposition = 'rejected' then 'order_rejected'
             when requested_at_text is null then 'missing_requested_at'
             when requested_at is null then 'unparseable_requested_at'
+            when requested_at > {{ staged_at() }} then 'future_requested_at'
             when line_number_text is not null and line_number is null then 'invalid_line_number'
             when return_status is null then 'unknown_return_status'
             when refund_amount_text is not null and parsed_refund_amount is null then 'non_numeric_refund_amount'
