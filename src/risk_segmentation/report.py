@@ -248,7 +248,7 @@ def quadrants_chart(rows: list[dict]) -> Chart:
 
 
 def transitions_chart(rows: list[dict]) -> Chart | None:
-    """The RFM segment moves into the latest snapshot; none without at least two snapshots."""
+    """The RFM segment moves into the latest as-of date of the history; none before it holds two."""
     if not rows:
         return None
     names = sorted({row["from_segment"] for row in rows} | {row["to_segment"] for row in rows})
@@ -267,8 +267,9 @@ def transitions_chart(rows: list[dict]) -> Chart | None:
     axes.set_xlabel("segment now")
     axes.set_ylabel("segment before")
     moved = sum(row["customers"] for row in rows if row["from_segment"] != row["to_segment"])
-    reading = f"{moved:,} customers changed RFM segment between the last two snapshots (as of {rows[0]['as_of_date']})."
-    return Chart("transitions", "RFM segment transitions between the last two snapshots", reading, svg(figure))
+    last = rows[0]["as_of_date"]
+    reading = f"{moved:,} customers changed RFM segment between the last two as-of dates (as of {last})."
+    return Chart("transitions", "RFM segment transitions between the last two as-of dates", reading, svg(figure))
 
 
 def charts(data: dict[str, list[dict]]) -> list[Chart]:
@@ -305,7 +306,7 @@ def render(data: dict[str, list[dict]]) -> str:
         f'<p class="reading">{html.escape(chart.reading)}</p>\n<figure>{chart.svg}</figure>\n</section>'
         for chart in charts(data)
     )
-    history = "" if data["transitions"] else "<p>No segment history yet: transitions appear after two snapshots.</p>"
+    history = "" if data["transitions"] else "<p>No segment history yet: transitions need two as-of dates.</p>"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>Customer segments</title>\n"
