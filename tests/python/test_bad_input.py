@@ -113,6 +113,28 @@ def test_a_bad_var_names_the_var_and_the_accepted_form(run_dbt, vars: dict, mess
     assert message in result.output
 
 
+@pytest.mark.parametrize(
+    ("yaml_vars", "message"),
+    [
+        # An unset shell variable ({raw_data_dir: $DIR}) must not quietly build the sample.
+        ("{raw_data_dir: ''}", "Invalid value for var 'raw_data_dir': got \"\", which is empty;"),
+        ("{raw_data_dir: '   '}", "Invalid value for var 'raw_data_dir': got \"   \", which is empty;"),
+        ("{raw_schema: ''}", "Invalid value for var 'raw_schema': got \"\", which is empty;"),
+        ("{as_of_date: ''}", "To leave it unset, remove it or set it to null."),
+        # A path is a path: DuckDB would read every folder the pattern matches.
+        ("{raw_data_dir: 'data/shop_[ab]*'}", "Invalid value for var 'raw_data_dir': got \"data/shop_[ab]*\""),
+        ("{lifecycle_active_days: .inf}", "Invalid value for var 'lifecycle_active_days': got Infinity;"),
+        ("{at_risk_recency_percentile: .nan}", "Invalid value for var 'at_risk_recency_percentile': got NaN;"),
+    ],
+)
+def test_an_empty_wildcard_or_infinite_var_names_the_var(run_dbt, yaml_vars: str, message: str) -> None:
+    """Vars written as YAML on the command line, as a shell user writes them."""
+    result = run_dbt("run", "--select", "int_as_of_date", "--vars", yaml_vars)
+    assert result.returncode != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
 def test_an_unknown_target_names_the_target(run_dbt) -> None:
     result = run_dbt("build", "--target", "nowhere")
     assert result.returncode != 0
