@@ -60,9 +60,7 @@ def history_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_three_month_ends_record_a_history_and_transitions(history_database: Path) -> None:
     database = history_database
     with duckdb.connect(str(database), read_only=True) as con:
-        versions = dict(
-            con.sql("select valid_from, count(*) from customer_segments_history group by all").fetchall()
-        )
+        versions = dict(con.sql("select valid_from, count(*) from customer_segments_history group by all").fetchall())
         transitions = con.sql(
             "select as_of_date, dimension, count(*) from segment_transitions group by all order by all"
         ).fetchall()
