@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import calendar
 import os
-import subprocess
 import sys
 import time
 from datetime import date
@@ -75,21 +74,26 @@ def _history(args: argparse.Namespace) -> int:
     extra_vars = yaml.safe_load(args.vars) if args.vars else {}
     if not isinstance(extra_vars, dict) or "as_of_date" in extra_vars:
         raise ValueError("--vars must be a mapping without as_of_date (history sets it for each month end)")
-    for as_of in month_ends(args.first, args.last):
-        command = [
-            publish.dbt_executable(), "build",
-            "--select", "+segment_transitions",
-            "--exclude", "resource_type:unit_test",
-            # Leave out tests that also read unselected models (row accounting).
-            "--indirect-selection", "cautious",
-            "--vars", yaml.safe_dump({**extra_vars, "as_of_date": as_of.isoformat()}, default_flow_style=True),
-            *args.dbt_args,
-        ]  # fmt: skip
-        print(f"== as of {as_of}: {' '.join(command)}", flush=True)
-        completed = subprocess.run(command, check=False)
-        if completed.returncode != 0:
-            print(f"history stopped: the build as of {as_of} failed", file=sys.stderr)
-            return completed.returncode
+    months = month_ends(args.first, args.last)
+    env = publish.dbt_env(args.dbt_args)  # the project's profile unless one was chosen (publish.py)
+    # dbt in its own process group, signals passed on, dies with us (publish.py)
+    with publish.SignalForwarding() as signals:
+        for as_of in months:
+            command = [
+                publish.dbt_executable(), "build",
+                "--select", "+segment_transitions",
+                "--exclude", "resource_type:unit_test",
+                # Leave out tests that also read unselected models (row accounting).
+                "--indirect-selection", "cautious",
+                "--vars", yaml.safe_dump({**extra_vars, "as_of_date": as_of.isoformat()}, default_flow_style=True),
+                *args.dbt_args,
+            ]  # fmt: skip
+            print(f"== as of {as_of}: {' '.join(command)}", flush=True)
+            returncode = signals.run_dbt(command, env)
+            if returncode != 0:
+                failed = f"was stopped by signal {signals.received}" if signals.received else "failed"
+                print(f"history stopped: the build as of {as_of} {failed}", file=sys.stderr)
+                return returncode
     return 0
 
 
@@ -152,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         help="build the segments as of each month end in turn, recording the snapshot history and transitions",
         description="Runs dbt build (+segment_transitions) once per month end, oldest first, so the "
         "customer_segments_history snapshot and segment_transitions record the past. Run it from the project "
-        "folder (DBT_PROFILES_DIR set as for dbt); months must go forward from the latest already recorded.",
+        "folder (dbt reads its profiles/ unless DBT_PROFILES_DIR says otherwise); months must go forward from the "
+        "latest already recorded.",
     )
     history.add_argument("--from", dest="first", required=True, help="first month, YYYY-MM")
     history.add_argument("--to", dest="last", required=True, help="last month, YYYY-MM")
