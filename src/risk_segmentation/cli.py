@@ -70,8 +70,30 @@ def month_ends(first: str, last: str) -> list[date]:
     return ends
 
 
+def parse_vars(text: str, option: str = "--vars") -> object:
+    """dbt's --vars as YAML, or a ValueError naming the option and the reason. YAML reads an
+    unquoted date as a date, so 2024-02-30 fails here; dbt itself would stop with a traceback."""
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as error:
+        raise ValueError(
+            f"{option} {text!r} is not valid YAML ({error}); an unquoted date must be a real day, "
+            "and quoting it lets the project check it: '{as_of_date: \"2024-02-29\"}'"
+        ) from error
+
+
+def check_dbt_vars(dbt_args: list[str]) -> None:
+    """Checks every --vars value among dbt arguments before dbt parses it (see parse_vars)."""
+    for index, argument in enumerate(dbt_args):
+        if argument == "--vars" and index + 1 < len(dbt_args):
+            parse_vars(dbt_args[index + 1])
+        elif argument.startswith("--vars="):
+            parse_vars(argument.removeprefix("--vars="))
+
+
 def _history(args: argparse.Namespace) -> int:
-    extra_vars = yaml.safe_load(args.vars) if args.vars else {}
+    check_dbt_vars(args.dbt_args)
+    extra_vars = parse_vars(args.vars) if args.vars else {}
     if not isinstance(extra_vars, dict) or "as_of_date" in extra_vars:
         raise ValueError("--vars must be a mapping without as_of_date (history sets it for each month end)")
     months = month_ends(args.first, args.last)
@@ -132,6 +154,7 @@ def _report(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
     parquet_dir = None if args.no_parquet else Path(args.parquet_dir)
+    check_dbt_vars(args.dbt_args)
     return publish.publish(database, parquet_dir, args.dbt_args)
 
 

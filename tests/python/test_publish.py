@@ -217,3 +217,16 @@ def test_publish_finds_the_project_profile_by_itself(tmp_path: Path, where: str)
     assert f"== published {database}" in done.stdout
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.sql("select count(*) from main_seeds.rfm_segment_map").fetchall()[0][0] > 0
+
+
+def test_an_impossible_unquoted_date_in_vars_is_named_before_dbt_runs(tmp_path: Path, capsys) -> None:
+    """dbt parses --vars as YAML before the project runs and stops with a traceback on 2024-02-30."""
+    from risk_segmentation import cli
+
+    database = tmp_path / "published.duckdb"
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["publish", "--database", str(database), "--", "--vars", "{as_of_date: 2024-02-30}"])
+    assert stopped.value.code == 2
+    message = "--vars '{as_of_date: 2024-02-30}' is not valid YAML (day is out of range for month)"
+    assert message in capsys.readouterr().err
+    assert not database.exists()
