@@ -17,10 +17,13 @@ checked against a second implementation:
   higher md5), the winner validated; per customer the orders with an accepted
   return, the return rate, the store return rate and the return tier;
 - the value tier (monetary against its median), churn risk (at-risk flag or
-  a high-churn segment of the map) and the risk x value quadrant (section 7).
+  a high-churn segment of the map) and the risk x value quadrant (section 7);
+- the average order value of kept orders (no accepted return).
 
 Money is kept exact as integer ten-thousandths (``decimal(18, 4)``) and
-returned as ``Decimal``. Fixed RFM bins (vars ``rfm_*_bins``) are not covered.
+returned as ``Decimal``; an average is the exact quotient rounded to 4 decimals
+half away from zero (``ROUND_HALF_UP``), the rule of macros/cross_database/
+money_ratio.sql. Fixed RFM bins (vars ``rfm_*_bins``) are not covered.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -105,7 +108,8 @@ class Result:
     columns first_order_date, last_order_date, recency_days, frequency,
     monetary_units (int, ten-thousandths), monetary (Decimal), r_score, f_score,
     m_score, rfm_segment, lifecycle_stage, is_at_risk, returned_orders,
-    return_rate, return_tier, is_new_customer, value_tier, churn_risk,
+    return_rate, return_tier, is_new_customer, avg_order_value (Decimal, None
+    when every order was returned), value_tier, churn_risk,
     risk_value_quadrant. Score, segment, flag, tier and quadrant
     columns are filled for purchasers only.
     """
@@ -416,14 +420,25 @@ def map_return_statuses(status: pd.Series) -> pd.Series:
 def return_tiers(
     counted: pd.DataFrame, returned: set[str], settings: dict[str, Any]
 ) -> tuple[pd.DataFrame, float | None]:
-    """Per purchaser: returned_orders, return_rate, is_new_customer, return_tier; and the store return rate.
+    """Per purchaser: returned_orders, return_rate, is_new_customer, return_tier, avg_order_value (kept
+    orders); and the store return rate.
 
     Limits compare exactly (fractions): a rate at a limit is in the tier above.
     """
+    is_returned = counted["order_id"].isin(returned)
     per_customer = (
-        counted.assign(is_returned=counted["order_id"].isin(returned))
+        counted.assign(
+            is_returned=is_returned,
+            is_kept=~is_returned,
+            kept_units=counted["order_total_units"].where(~is_returned, 0),
+        )
         .groupby("customer_id")
-        .agg(counted_orders=("order_id", "size"), returned_orders=("is_returned", "sum"))
+        .agg(
+            counted_orders=("order_id", "size"),
+            returned_orders=("is_returned", "sum"),
+            kept_orders=("is_kept", "sum"),
+            kept_units=("kept_units", "sum"),
+        )
     )
     store_counted = int(per_customer["counted_orders"].sum())
     store_returned = int(per_customer["returned_orders"].sum())
@@ -454,10 +469,24 @@ def return_tiers(
                 tier(int(c), int(r))
                 for c, r in zip(per_customer["counted_orders"], per_customer["returned_orders"], strict=True)
             ],
+            "avg_order_value": [
+                money_ratio(int(units), int(orders))
+                for units, orders in zip(per_customer["kept_units"], per_customer["kept_orders"], strict=True)
+            ],
         },
         index=per_customer.index,
     )
     return columns, store_rate
+
+
+def money_ratio(units: int, count: int) -> Decimal | None:
+    """Money in ten-thousandths over a count: the exact quotient rounded to 4 decimals half away
+    from zero (ROUND_HALF_UP: 162.67 / 8 = 20.33375 is 20.3338); None over no count."""
+    if count == 0:
+        return None
+    with localcontext() as exact:
+        exact.prec = 60  # far beyond any quotient of int64 ten-thousandths: the division is exact enough to round
+        return (Decimal(units).scaleb(-MONEY_SCALE) / count).quantize(Decimal(1).scaleb(-MONEY_SCALE), ROUND_HALF_UP)
 
 
 # --- metrics, thresholds, scores --------------------------------------------------------------------------------

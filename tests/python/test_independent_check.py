@@ -7,7 +7,9 @@ frequency, monetary, R/F/M scores, segment, lifecycle stage and at-risk flag,
 returned orders, return rate, new-customer flag and return tier, value tier,
 churn risk and risk x value quadrant, both at-risk
 thresholds, the store return rate and the set of at-risk customers must equal
-what the reference computes from the same raw files.
+what the reference computes from the same raw files; so must the average value
+of kept orders (exact, rounded half away from zero: money_ratio), with edge
+cases whose exact average is a half in the fifth decimal.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ BUILD_MARTS = [
 COMPARED_COLUMNS = [
     "first_order_date", "last_order_date", "recency_days", "frequency", "monetary",
     "r_score", "f_score", "m_score", "rfm_segment", "lifecycle_stage", "is_at_risk",
-    "returned_orders", "return_rate", "is_new_customer", "return_tier",
+    "returned_orders", "return_rate", "is_new_customer", "return_tier", "avg_order_value",
     "value_tier", "churn_risk", "risk_value_quadrant",
 ]  # fmt: skip
 SHOWN_MISMATCHES = 5
@@ -71,6 +73,7 @@ EDGE_CUSTOMERS = [
     ("customer_id", "updated_at"),
     ("c01", "2024-01-01"), ("c02", ""), (" c03 ", "2024-01-01"), ("c03", "2024-02-01"), ("c04", ""),
     ("c05", ""), ("c06", ""), ("c07", ""), ("c08", ""), ("c09", ""), ("c10", ""), ("c11", ""), ("c12", ""),
+    ("c13", ""), ("c14", ""),
     ("", "2024-01-01"), ("   ", ""),
 ]  # fmt: skip
 EDGE_ORDERS = [
@@ -112,6 +115,14 @@ EDGE_ORDERS = [
     ("o19", "c02", "2022-06-01", "paid", "22", "EUR", "", ""),
     ("o20", "c03", "2023-09-09", "paid", "23", "EUR", "", ""),
     ("", "c03", "2023-09-10", "paid", "23", "EUR", "", ""),
+    # averages whose exact value is a half in the fifth decimal round half away from zero:
+    # eight kept orders of 162.67 in all (20.33375: 20.3338, not 20.3337 through a double) ...
+    *((f"o2{n}", "c13", f"2024-0{1 + n % 5}-1{n}", "delivered", "20.36" if n == 7 else "20.33", "EUR", "", "")
+      for n in range(8)),
+    # ... and 0.0003 / 2 (0.00015: 0.0002), beside an order returned in full (r16)
+    ("o30", "c14", "2024-02-01", "paid", "0.0001", "EUR", "", ""),
+    ("o31", "c14", "2024-03-01", "paid", "0.0002", "EUR", "", ""),
+    ("o32", "c14", "2024-04-01", "paid", "99", "EUR", "", ""),
 ]  # fmt: skip
 EDGE_RETURNS = [
     ("return_id", "order_id", "line_number", "requested_at", "refund_amount", "reason", "tracking_confirmed", "status"),
@@ -139,6 +150,7 @@ EDGE_RETURNS = [
     ("r14", "o05", "", "2025-03-02", "", "", "", "refunded"),
     ("r15", "o07c", "1.0", "2023-11-20", "8", "", "", "received"),
     ("", "o07c", "", "2023-11-20", "", "", "", "refunded"),
+    ("r16", "o32", "", "2024-04-05", "99", "", "", "refunded"),
 ]  # fmt: skip
 
 
@@ -167,6 +179,7 @@ def expected_rows(reference: Result) -> pd.DataFrame:
     rows["is_at_risk"] = rows["is_at_risk"].astype(bool)
     rows["returned_orders"] = rows["returned_orders"].astype("int64")
     rows["is_new_customer"] = rows["is_new_customer"].astype(bool)
+    rows["avg_order_value"] = [money_text(value) for value in rows["avg_order_value"]]
     return rows[COMPARED_COLUMNS]
 
 
@@ -175,7 +188,8 @@ def actual_rows(result: DbtResult) -> pd.DataFrame:
     rows = read_mart(
         result,
         """select rfm.customer_id, rfm.first_order_date, rfm.last_order_date, rfm.recency_days, rfm.frequency,
-            cast(rfm.monetary as varchar) as monetary, rfm.r_score, rfm.f_score, rfm.m_score, rfm.rfm_segment,
+            cast(rfm.monetary as varchar) as monetary, cast(returns.avg_order_value as varchar) as avg_order_value,
+            rfm.r_score, rfm.f_score, rfm.m_score, rfm.rfm_segment,
             rfm.lifecycle_stage, rfm.is_at_risk, rfm.as_of_date, returns.returned_orders, returns.return_rate,
             returns.is_new_customer, returns.return_tier, returns.counted_orders, returns.store_return_rate,
             segments.value_tier, segments.churn_risk, segments.risk_value_quadrant
@@ -193,9 +207,15 @@ def actual_rows(result: DbtResult) -> pd.DataFrame:
     for column in ("recency_days", "frequency", "r_score", "f_score", "m_score", "returned_orders"):
         rows[column] = rows[column].astype("int64")
     rows["monetary"] = [Decimal(text) for text in rows["monetary"]]
+    rows["avg_order_value"] = [money_text(None if pd.isna(text) else Decimal(text)) for text in rows["avg_order_value"]]
     for column in ("is_at_risk", "is_new_customer"):
         rows[column] = rows[column].astype(bool)
     return rows
+
+
+def money_text(value: Decimal | None) -> str:
+    """A nullable decimal(18, 4) as its text, null as 'null': nulls compare equal, values exactly."""
+    return "null" if value is None or pd.isna(value) else f"{value:.4f}"
 
 
 def describe_mismatches(expected: pd.DataFrame, actual: pd.DataFrame) -> list[str]:

@@ -1,5 +1,7 @@
 """The same numbers on Postgres: build the project on a throwaway cluster and compare every mart
-with the DuckDB build of the same raw data, row for row."""
+with the DuckDB build of the same raw data, row for row. The raw data is the shipped sample plus
+a few customers whose average order value is an exact half in the fifth decimal
+(money_half_cases.py): both engines must round it half away from zero."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import duckdb
 import psycopg2
 import pytest
 
+import money_half_cases
 import postgres_server
 from conftest import DBT, PROJECT_DIR
 from risk_segmentation.generator import TABLES
@@ -30,16 +33,11 @@ MARTS = {
     # One build: one version per customer, and no transitions yet on either engine.
     "segment_transitions": "customer_id, dimension, as_of_date",
 }
-HISTORY_COLUMNS = (
-    "customer_id, rfm_segment, lifecycle_stage, is_at_risk, churn_risk, return_tier, value_tier,"
-    " risk_value_quadrant, as_of_date, dbt_valid_from, dbt_valid_to"
-)
-# The history snapshot without dbt's bookkeeping hashes and load times; rejections
-# too, by key and reason (not raw_values: a seed loads an empty CSV field
+# The history too; rejections by key and reason (not raw_values: a seed loads an empty CSV field
 # as null, Postgres' COPY as an empty string; both clean to null).
 COMPARED = {
     **MARTS,
-    f"(select {HISTORY_COLUMNS} from customer_segments_history) as history": "customer_id, dbt_valid_from",
+    "customer_segments_history": "customer_id, valid_from",
     "(select source_table, rejection_reason, raw_key from stg_shop__rejected_rows) as rejected_rows": (
         "source_table, rejection_reason, raw_key"
     ),
@@ -60,12 +58,12 @@ def run_dbt(tmp: Path, env: dict[str, str], *args: str) -> str:
     return completed.stdout
 
 
-def load_raw_tables(connection, schema: str) -> None:
-    """Copy the sample's raw CSV files into a schema as text tables (warehouse mode)."""
+def load_raw_tables(connection, schema: str, raw_dir: Path) -> None:
+    """Copy the raw CSV files (<table>.csv) into a schema as text tables (warehouse mode)."""
     with connection.cursor() as cursor:
         cursor.execute(f"create schema {schema}")
         for table in TABLES:
-            path = SAMPLE / f"raw_{table}.csv"
+            path = raw_dir / f"{table}.csv"
             columns = path.open().readline().strip().split(",")
             cursor.execute(f"create table {schema}.{table} ({', '.join(f'{c} text' for c in columns)})")
             with path.open() as rows:
@@ -95,18 +93,40 @@ def rows(cursor, table: str, order_by: str) -> list[tuple]:
     return [tuple(normalise(value) for value in row) for row in cursor.fetchall()]
 
 
+HALF_CASES = "half_cases"
+
+
+def half_case_values(cursor, marts: str, intermediate: str) -> dict[str, tuple]:
+    """The money_half_cases customers' avg_order_value (return_risk_segments) and
+    average_order_value (int_customer_order_metrics), exactly as stored."""
+    ids = ", ".join(f"'{customer_id}'" for customer_id in money_half_cases.CUSTOMERS)
+    cursor.execute(
+        f"""select metrics.customer_id, returns.avg_order_value, metrics.average_order_value
+        from {intermediate}.int_customer_order_metrics as metrics
+        left join {marts}.return_risk_segments as returns on metrics.customer_id = returns.customer_id
+        where metrics.customer_id in ({ids})"""
+    )
+    return {str(customer_id): (kept, every) for customer_id, kept, every in cursor.fetchall()}
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dict]]:
-    """The sample built on DuckDB (seeds) and on Postgres (raw tables in a schema, built twice: in full,
-    then incrementally): rows of each compared model."""
+    """The sample and the half cases built on DuckDB (files) and on Postgres (raw tables in a schema,
+    built twice: in full, then incrementally): rows of each compared model."""
     tmp = tmp_path_factory.mktemp("postgres_equality")
+    raw_dir = money_half_cases.sample_with_half_cases(SAMPLE, tmp / "raw")
     duckdb_file = tmp / "duckdb.duckdb"
-    run_dbt(tmp / "duckdb", {"RISK_SEGMENTATION_DUCKDB_PATH": str(duckdb_file), "DBT_TARGET": "dev"})
+    run_dbt(
+        tmp / "duckdb",
+        {"RISK_SEGMENTATION_DUCKDB_PATH": str(duckdb_file), "DBT_TARGET": "dev"},
+        "--vars",
+        f"{{raw_data_dir: '{raw_dir}'}}",
+    )
     with postgres_server.postgres_cluster() as pg_env:
         connection = psycopg2.connect(
             host=pg_env["PGHOST"], port=pg_env["PGPORT"], user=pg_env["PGUSER"], dbname=pg_env["PGDATABASE"]
         )
-        load_raw_tables(connection, "shop_raw")
+        load_raw_tables(connection, "shop_raw", raw_dir)
         with connection.cursor() as cursor:
             cursor.execute(f"create role {BI_ROLE} login")
         connection.commit()
@@ -119,6 +139,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
         with connection.cursor() as cursor:
             cursor.execute("set search_path to analytics, analytics_staging")
             postgres_rows = {table: rows(cursor, table, order_by) for table, order_by in COMPARED.items()}
+            postgres_rows[HALF_CASES] = half_case_values(cursor, "analytics", "analytics_intermediate")
             postgres_rows[PRIVILEGES] = bi_role_privileges(cursor)
         connection.close()
         bi_connection = psycopg2.connect(
@@ -129,6 +150,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
     with duckdb.connect(str(duckdb_file), read_only=True) as con:
         con.execute("set search_path = 'main,main_staging'")
         duckdb_rows = {table: rows(con, table, order_by) for table, order_by in COMPARED.items()}
+        duckdb_rows[HALF_CASES] = half_case_values(con, "main", "main_intermediate")
     yield duckdb_rows, postgres_rows
 
 
@@ -207,3 +229,10 @@ def test_postgres_build_equals_duckdb_build_row_for_row(builds, table: str) -> N
     mismatches = [(d, p) for d, p in zip(duckdb_rows, postgres_rows, strict=False) if d != p]
     assert len(duckdb_rows) == len(postgres_rows), (table, len(duckdb_rows), len(postgres_rows))
     assert not mismatches, f"{table}: {len(mismatches)} rows differ, first: {mismatches[:3]}"
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_an_exact_half_cent_average_rounds_half_away_from_zero(builds, engine: str) -> None:
+    """162.67 / 8 = 20.33375 is 20.3338 on both engines (money_ratio), not 20.3337 through a double."""
+    actual = builds[0 if engine == "duckdb" else 1][HALF_CASES]
+    assert actual == money_half_cases.expected()

@@ -1,7 +1,9 @@
 """The same numbers on Spark: build the sample on a local Spark (dbt-spark's session method,
 the `spark` target) with every data and unit test, then again at a later as-of date so the
 segment history records changes, and compare every mart, the history and the
-transitions with the same two builds on DuckDB, row for row.
+transitions with the same two builds on DuckDB, row for row. The raw data is the shipped sample
+plus a few customers whose average order value is an exact half in the fifth decimal
+(money_half_cases.py): both engines must round it half away from zero.
 
 Slow (about 9 minutes on 2 cores; most of it is Spark planning each of ~350 small queries);
 `pytest -m "not spark"` skips it.
@@ -20,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import money_half_cases
 import spark_local
 from conftest import DBT, PROJECT_DIR
 from risk_segmentation.generator import TABLES
@@ -45,6 +48,15 @@ COMPARED = {
     "customer_segments_history": "select * from {marts}.customer_segments_history",
     "rejected_rows": "select source_table, rejection_reason, raw_key from {marts}_staging.stg_shop__rejected_rows",
 }
+# The money_half_cases customers' avg_order_value (return_risk_segments) and average_order_value
+# (int_customer_order_metrics), as text: exactly as stored.
+HALF_CASES_NAME = "half_cases"
+HALF_CASES = f"""
+    select metrics.customer_id, cast(returns.avg_order_value as string), cast(metrics.average_order_value as string)
+    from {{marts}}_intermediate.int_customer_order_metrics as metrics
+    left join {{marts}}.return_risk_segments as returns on metrics.customer_id = returns.customer_id
+    where metrics.customer_id in ({", ".join(f"'{customer_id}'" for customer_id in money_half_cases.CUSTOMERS)})
+"""
 FLOAT_DIGITS = 12  # as in test_postgres: far below any published meaning, above maths-library noise
 
 
@@ -96,24 +108,34 @@ def build_twice(tmp: Path, env: dict[str, str], raw_vars: str = "") -> float:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dict]]:
-    """The sample built twice on DuckDB (seeds) and on Spark (raw tables in a schema): rows of each compared query."""
+    """The sample and the half cases built twice on DuckDB (files) and on Spark (raw tables in a schema):
+    rows of each compared query."""
     tmp = tmp_path_factory.mktemp("spark_equality")
+    raw_dir = money_half_cases.sample_with_half_cases(SAMPLE, tmp / "raw")
     duckdb_file = tmp / "duckdb.duckdb"
-    build_twice(tmp / "duckdb", {"RISK_SEGMENTATION_DUCKDB_PATH": str(duckdb_file), "DBT_TARGET": "dev"})
+    build_twice(
+        tmp / "duckdb",
+        {"RISK_SEGMENTATION_DUCKDB_PATH": str(duckdb_file), "DBT_TARGET": "dev"},
+        raw_vars=f"raw_data_dir: '{raw_dir}', ",
+    )
     with duckdb.connect(str(duckdb_file), read_only=True) as con:
         duckdb_rows = {
-            name: normalise(con.execute(sql.format(marts="main")).fetchall()) for name, sql in COMPARED.items()
+            name: normalise(con.execute(sql.format(marts="main")).fetchall())
+            for name, sql in {**COMPARED, HALF_CASES_NAME: HALF_CASES}.items()
         }
 
     spark_dir = tmp / "spark"
-    spark_local.load_raw_tables(spark_dir, "shop_raw", {table: SAMPLE / f"raw_{table}.csv" for table in TABLES})
+    spark_local.load_raw_tables(spark_dir, "shop_raw", {table: raw_dir / f"{table}.csv" for table in TABLES})
     seconds = build_twice(
         tmp / "spark_build",
         {"DBT_TARGET": "spark", "RISK_SEGMENTATION_SPARK_DIR": str(spark_dir)},
         raw_vars="raw_schema: shop_raw, ",
     )
     print(f"dbt build on the spark target, every test: {seconds:.0f} s")
-    queried = spark_local.query(spark_dir, {name: sql.format(marts="analytics") for name, sql in COMPARED.items()})
+    queried = spark_local.query(
+        spark_dir,
+        {name: sql.format(marts="analytics") for name, sql in {**COMPARED, HALF_CASES_NAME: HALF_CASES}.items()},
+    )
     spark_rows = {name: normalise(rows) for name, rows in queried.items()}
     yield duckdb_rows, spark_rows
 
@@ -125,3 +147,13 @@ def test_spark_build_equals_duckdb_build_row_for_row(builds, name: str) -> None:
     assert len(duckdb_rows) == len(spark_rows), (name, len(duckdb_rows), len(spark_rows))
     mismatches = [(d, s) for d, s in zip(duckdb_rows, spark_rows, strict=True) if d != s]
     assert not mismatches, f"{name}: {len(mismatches)} rows differ, first: {mismatches[:3]}"
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_an_exact_half_cent_average_rounds_half_away_from_zero(builds, engine: str) -> None:
+    """162.67 / 8 = 20.33375 is 20.3338 on both engines (money_ratio), not 20.3337 through a double."""
+    actual = {row[0]: (row[1], row[2]) for row in builds[0 if engine == "duckdb" else 1][HALF_CASES_NAME]}
+    assert actual == {
+        customer_id: tuple(None if value is None else str(value) for value in values)
+        for customer_id, values in money_half_cases.expected().items()
+    }

@@ -32,7 +32,7 @@ final as (
         order_history.monetary,
         order_history.refunded_amount,
         cast(order_history.monetary - order_history.refunded_amount as decimal(18, 4)) as net_monetary,
-        cast(order_history.monetary / nullif(order_history.frequency, 0) as decimal(18, 4)) as average_order_value,
+        {{ money_ratio('order_history.monetary', 'order_history.frequency') }} as average_order_value,
 
         -- flags
         order_history.has_counted_order

@@ -49,7 +49,10 @@ customer_orders as (
         coalesce(sum(order_returns.refunded_value), 0) as refunded_value,
         sum(counted_orders.order_total) as ordered_value,
         max(order_returns.last_return_date) as last_return_date,
-        avg(case when order_returns.order_id is null then counted_orders.order_total end) as kept_order_value
+        -- Kept orders (no accepted return): their value and number, averaged
+        -- by money_ratio (exact, half away from zero), never avg().
+        sum(case when order_returns.order_id is null then counted_orders.order_total end) as kept_order_total,
+        count(case when order_returns.order_id is null then counted_orders.order_id end) as kept_orders
     from counted_orders
     left join order_returns
         on counted_orders.order_id = order_returns.order_id
@@ -71,7 +74,7 @@ final as (
         -- values
         cast(customer_orders.refunded_value as decimal(18, 4)) as refunded_value,
         cast(customer_orders.ordered_value as decimal(18, 4)) as ordered_value,
-        cast(customer_orders.kept_order_value as decimal(18, 4)) as avg_order_value,
+        {{ money_ratio('customer_orders.kept_order_total', 'customer_orders.kept_orders') }} as avg_order_value,
         cast(order_history.monetary - order_history.refunded_amount as decimal(18, 4)) as ltv,
 
         -- dates
