@@ -149,6 +149,7 @@
     {%- endif -%}
     {%- set parts = [
         raw_data_mode(), get_var('raw_data_dir') or '', get_var('raw_schema') or '',
+        get_var('raw_csv_delimiter') if raw_data_mode() == 'files' else '',
         get_var('customer_age_min'), get_var('customer_age_max'),
     ] -%}
     {#- Unit tests render models without the graph: no seeds to fingerprint. -#}

@@ -46,11 +46,8 @@
 {% endmacro %}
 
 {% macro duckdb__read_raw_file(file) %}
-    {#- CSV is read as text throughout: staging owns every parse, so a dirty value
-        never makes the reader guess a column's type wrongly. -#}
-    {%- if file.format == 'csv' -%}
-        read_csv({{ sql_string_literal(file.path) }}, header = true, all_varchar = true)
-    {%- else -%}
-        read_parquet({{ sql_string_literal(file.path) }})
-    {%- endif -%}
+    {#- Parquet carries its own types, cast to text by conform_raw_table: staging
+        owns every parse. CSV files are not read here but through
+        base_shop__csv_records, with a fixed dialect (see raw_csv_layout). -#}
+    read_parquet({{ sql_string_literal(file.path) }})
 {% endmacro %}

@@ -91,6 +91,10 @@
             {%- do weights.update({weight_name: number}) -%}
         {%- endfor -%}
         {{ return(weights if (weights.values() | sum - 1) | abs < 1e-9 else none) }}
+    {%- elif rule.kind == 'delimiter' -%}
+        {#- One character, not a quote, space or line break; the text \t is a tab. -#}
+        {%- set text = '\t' if value == '\\t' else value -%}
+        {{ return(text if text is string and text | length == 1 and text not in ['"', ' ', '\r', '\n'] else none) }}
     {%- elif rule.kind == 'as_of_date' -%}
         {%- if value == 'today' -%}
             {{ return('today') }}

@@ -12,6 +12,8 @@
             'form': 'a folder path holding the raw files, such as data/shop (no wildcards * ? [ ] { })'},
         'raw_schema': {'kind': 'text', 'nullable': true,
             'form': 'the name of a schema holding the raw tables'},
+        'raw_csv_delimiter': {'kind': 'delimiter',
+            'form': "one character such as ',', ';' or '|', or '\\t' for tab (not a double quote, a space or a line break)"},
         'incremental_lookback_days': {'kind': 'integer', 'min': 0, 'max': 3660},
         'customer_age_min': {'kind': 'integer', 'min': 0, 'max': 150},
         'customer_age_max': {'kind': 'integer', 'min': 0, 'max': 150},

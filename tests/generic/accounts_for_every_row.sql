@@ -1,6 +1,8 @@
 {% test accounts_for_every_row(model, source_table, rows_model, clean_model) %}
     {#- Nothing is lost: raw rows = clean rows + duplicates removed + rejected rows.
-        model is the conformed raw table (a base model); rows_model classifies
+        model is the conformed raw table (a base model), which holds every
+        record of a raw CSV file, the unreadable ones too (as rows with an
+        unreadable_reason, see conform_raw_table); rows_model classifies
         each raw row; clean_model is the clean staging model. Counting the
         clean model itself, not the classification, catches a clean model that
         drops or multiplies rows. Returns one row when the counts disagree. -#}

@@ -45,6 +45,9 @@ trimmed as {{ not_materialized() }} (
         raw_customers.location as raw_location,
         raw_customers.created_at as raw_created_at,
         raw_customers.updated_at as raw_updated_at,
+        raw_customers.file_line_number,
+        raw_customers.unreadable_reason,
+        raw_customers.unreadable_record,
         {{ clean_text('raw_customers.customer_id') }} as customer_id,
         {{ clean_text('raw_customers.email') }} as email_text,
         {{ clean_text('raw_customers.full_name') }} as full_name_text,
@@ -99,6 +102,7 @@ classified as (
     select
         *,
         case
+            when unreadable_reason is not null then unreadable_reason
             when customer_id is null then 'missing_customer_id'
         end as rejection_reason
     from versions
@@ -120,13 +124,14 @@ final as (
         updated_at,
         version_rank,
         rejection_reason,
+        file_line_number,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,
         case when rejection_reason is not null then raw_customer_id end as raw_key,
-        case when rejection_reason is not null then {{ raw_values_text([
+        case when rejection_reason is not null then coalesce(unreadable_record, {{ raw_values_text([
             'customer_id', 'email', 'full_name', 'age', 'gender', 'location', 'created_at', 'updated_at',
-        ]) }} end as raw_values
+        ]) }}) end as raw_values
     from classified
 )
 

@@ -33,6 +33,9 @@ trimmed as {{ not_materialized() }} (
         variant as raw_variant,
         quantity as raw_quantity,
         unit_price as raw_unit_price,
+        file_line_number,
+        unreadable_reason,
+        unreadable_record,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('line_number') }} as line_number_text,
         {{ clean_text('product_id') }} as product_id,
@@ -125,6 +128,7 @@ classified as (
         *,
         -- One reason per row: the first rule it breaks, in this order.
         case
+            when unreadable_reason is not null then unreadable_reason
             when order_id is null then 'missing_order_id'
             when line_number_text is null then 'missing_line_number'
             when line_number is null then 'invalid_line_number'
@@ -150,6 +154,7 @@ final as (
         unit_price,
         version_rank,
         rejection_reason,
+        file_line_number,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,
@@ -157,9 +162,9 @@ final as (
             when rejection_reason is not null
                 then coalesce(raw_order_id, '<null>') || ':' || coalesce(raw_line_number, '<null>')
         end as raw_key,
-        case when rejection_reason is not null then {{ raw_values_text([
+        case when rejection_reason is not null then coalesce(unreadable_record, {{ raw_values_text([
             'order_id', 'line_number', 'product_id', 'category', 'variant', 'quantity', 'unit_price',
-        ]) }} end as raw_values
+        ]) }}) end as raw_values
     from classified
 )
 

@@ -37,6 +37,9 @@ trimmed as {{ not_materialized() }} (
         raw_orders.currency as raw_currency,
         raw_orders.delivered_at as raw_delivered_at,
         raw_orders.updated_at as raw_updated_at,
+        raw_orders.file_line_number,
+        raw_orders.unreadable_reason,
+        raw_orders.unreadable_record,
         {{ clean_text('raw_orders.order_id') }} as order_id,
         {{ clean_text('raw_orders.customer_id') }} as customer_id,
         {{ clean_text('raw_orders.ordered_at') }} as ordered_at_text,
@@ -91,6 +94,7 @@ classified as (
         *,
         -- One reason per row: the first rule it breaks, in this order.
         case
+            when unreadable_reason is not null then unreadable_reason
             when order_id is null then 'missing_order_id'
             when version_rank > 1 then null
             when customer_id is null then 'missing_customer_id'
@@ -120,13 +124,14 @@ final as (
         updated_at,
         version_rank,
         rejection_reason,
+        file_line_number,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,
         case when rejection_reason is not null then raw_order_id end as raw_key,
-        case when rejection_reason is not null then {{ raw_values_text([
+        case when rejection_reason is not null then coalesce(unreadable_record, {{ raw_values_text([
             'order_id', 'customer_id', 'ordered_at', 'status', 'order_total', 'currency', 'delivered_at', 'updated_at',
-        ]) }} end as raw_values
+        ]) }}) end as raw_values
     from classified
 )
 

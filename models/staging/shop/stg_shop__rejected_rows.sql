@@ -1,6 +1,8 @@
 -- Every raw row staging could not use, from all four tables, with the reason
 -- and the raw values needed to investigate. Duplicates are not rejections:
 -- they are older versions of rows that were kept (see the *_rows models).
+-- file_line_number: the line of the raw CSV file an unreadable record starts
+-- on (null for every row read into fields).
 with
 
 customer_rows as (
@@ -24,6 +26,7 @@ final as (
         'customers' as source_table,
         raw_key,
         rejection_reason,
+        file_line_number,
         raw_values
     from customer_rows
     where row_disposition = 'rejected'
@@ -34,6 +37,7 @@ final as (
         'orders' as source_table,
         raw_key,
         rejection_reason,
+        file_line_number,
         raw_values
     from order_rows
     where row_disposition = 'rejected'
@@ -44,6 +48,7 @@ final as (
         'order_items' as source_table,
         raw_key,
         rejection_reason,
+        file_line_number,
         raw_values
     from order_item_rows
     where row_disposition = 'rejected'
@@ -54,6 +59,7 @@ final as (
         'returns' as source_table,
         raw_key,
         rejection_reason,
+        file_line_number,
         raw_values
     from return_rows
     where row_disposition = 'rejected'

@@ -49,6 +49,9 @@ trimmed as {{ not_materialized() }} (
         raw_returns.reason as raw_reason,
         raw_returns.tracking_confirmed as raw_tracking_confirmed,
         raw_returns.status as raw_status,
+        raw_returns.file_line_number,
+        raw_returns.unreadable_reason,
+        raw_returns.unreadable_record,
         {{ clean_text('raw_returns.return_id') }} as return_id,
         {{ clean_text('raw_returns.order_id') }} as order_id,
         {{ clean_text('raw_returns.line_number') }} as line_number_text,
@@ -129,6 +132,7 @@ classified as (
         *,
         -- One reason per row: the first rule it breaks, in this order.
         case
+            when unreadable_reason is not null then unreadable_reason
             when return_id is null then 'missing_return_id'
             when version_rank > 1 then null
             when order_id is null then 'missing_order_id'
@@ -159,14 +163,15 @@ final as (
         return_status,
         version_rank,
         rejection_reason,
+        file_line_number,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,
         case when rejection_reason is not null then raw_return_id end as raw_key,
-        case when rejection_reason is not null then {{ raw_values_text([
+        case when rejection_reason is not null then coalesce(unreadable_record, {{ raw_values_text([
             'return_id', 'order_id', 'line_number', 'requested_at', 'refund_amount', 'reason',
             'tracking_confirmed', 'status',
-        ]) }} end as raw_values
+        ]) }}) end as raw_values
     from classified
 )
 
