@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import shutil
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
+
+from reference_segmentation import ORDER_COLUMNS, RETURN_COLUMNS, money_ratio
 
 # Ids far above the sample's (customers up to 3000, orders 30052, returns under 4000).
 # customer_id -> (order totals kept, order totals returned in full)
@@ -30,18 +32,11 @@ CUSTOMERS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 CUSTOMER_HEADER = ["customer_id", "email", "full_name", "age", "gender", "location", "created_at", "updated_at"]
-ORDER_HEADER = [
-    "order_id", "customer_id", "ordered_at", "status", "order_total", "currency", "delivered_at", "updated_at",
-]  # fmt: skip
-RETURN_HEADER = [
-    "return_id", "order_id", "line_number", "requested_at", "refund_amount", "reason", "tracking_confirmed", "status",
-]  # fmt: skip
-TENTH_OF_A_CENT = Decimal("0.0001")
 
 
 def half_up(total: Decimal, count: int) -> Decimal | None:
-    """The rule in Python: the exact quotient rounded to 4 decimals, ties away from zero."""
-    return (total / count).quantize(TENTH_OF_A_CENT, ROUND_HALF_UP) if count else None
+    """The rule in Python (the independent check's): the exact quotient to 4 decimals, ties away from zero."""
+    return money_ratio(int(total.scaleb(4)), count)
 
 
 def expected() -> dict[str, tuple[Decimal | None, Decimal | None]]:
@@ -85,7 +80,7 @@ def sample_with_half_cases(sample_dir: Path, folder: Path) -> Path:
     with these customers' rows appended."""
     folder.mkdir(parents=True, exist_ok=True)
     extra = rows()
-    headers = {"customers": CUSTOMER_HEADER, "orders": ORDER_HEADER, "returns": RETURN_HEADER}
+    headers = {"customers": CUSTOMER_HEADER, "orders": ORDER_COLUMNS, "returns": RETURN_COLUMNS}
     for source in sorted(sample_dir.glob("raw_*.csv")):
         table = source.stem.removeprefix("raw_")
         target = folder / f"{table}.csv"
