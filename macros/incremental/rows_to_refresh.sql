@@ -263,14 +263,14 @@
     {#- What the incremental intermediate rows depend on besides the staged
         rows and the as-of date: the staging fingerprint (raw source, staging
         vars, vocabularies) and every var but as_of_date (its movement is
-        handled by refresh_scope) and incremental_lookback_days. A change
+        handled by refresh_scope). A change
         recomputes every customer; vars that no such model reads are included
         too, so a new rule can never be forgotten here. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set parts = [staging_fingerprint()] -%}
-    {%- for name in var_rules().keys() | sort if name not in ['as_of_date', 'incremental_lookback_days'] -%}
+    {%- for name in var_rules().keys() | sort if name not in ['as_of_date'] -%}
         {%- do parts.append(name ~ '=' ~ tojson(get_var(name))) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('|'))) }}

@@ -11,7 +11,9 @@
         Three more columns account for raw CSV records no reader could split
         into fields (see raw_csv_layout): file_line_number, the line of the
         file such a record starts on; unreadable_reason; unreadable_record,
-        its text. Null on every other row, and outside CSV files. -#}
+        its text. Null on every other row, and outside CSV files. And load_id:
+        the load a row arrived in (see raw_table_parts), null when the table
+        is not batched; incremental staging reads only new loads. -#}
     {%- set mode = raw_data_mode() -%}
     {%- if mode == 'seeds' -%}
         {%- set relation = ref('raw_' ~ table_name) -%}
@@ -34,35 +36,19 @@
         {%- for column in raw_table_contract(table_name).columns %}
             cast({{ column.name }} as {{ dbt.type_string() }}) as {{ column.name }},
         {%- endfor %}
-            {{ no_unreadable_record_columns() }}
+            {{ no_unreadable_record_columns() }},
+            cast(null as {{ dbt.type_string() }}) as load_id
         from {{ relation if relation is defined else table_name }}
     {%- else -%}
         {%- set contract = raw_table_contract(table_name) -%}
-        {%- set layout = none -%}
-        {%- if mode == 'files' -%}
-            {%- set file = raw_file(table_name) -%}
-            {%- set location = "var 'raw_data_dir' (" ~ get_var('raw_data_dir') ~ ")" -%}
-            {%- if file and file.format == 'csv' -%}
-                {%- set layout = raw_csv_layout(table_name, file.path, csv_records) -%}
-                {%- set table_expression = layout.read_expression -%}
-                {%- set column_names = layout.header -%}
-            {%- elif file -%}
-                {%- set table_expression = read_raw_file(file) -%}
-            {%- else -%}
-                {%- set table_expression = none -%}
-            {%- endif -%}
-            {%- set location = file.path if file else location -%}
-        {%- else -%}
-            {%- set location = relation | string -%}
-            {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
-            {%- set table_expression = relation if found else none -%}
-        {%- endif -%}
-
-        {%- if table_expression is none and layout is none -%}
+        {%- set parts = raw_table_parts(table_name, mode, relation, csv_records) -%}
+        {%- if parts | length == 0 -%}
+            {%- set location = "var 'raw_data_dir' (" ~ get_var('raw_data_dir') ~ ")" if mode == 'files' else relation | string -%}
             {%- if contract.required -%}
                 {{ exceptions.raise_compiler_error(
                     "Raw table '" ~ table_name ~ "' not found in " ~ location ~ "; it is required"
-                    ~ (" (expected " ~ table_name ~ ".csv or " ~ table_name ~ ".parquet)." if mode == 'files' else ".")
+                    ~ (" (expected " ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
+                        ~ "/ of load files)." if mode == 'files' else ".")
                 ) }}
             {%- endif -%}
             {{ log("Raw table '" ~ table_name ~ "' not found in " ~ location ~ ": building it empty.", info=true) }}
@@ -70,70 +56,26 @@
             {%- for column in contract.columns %}
                 cast(null as {{ dbt.type_string() }}) as {{ column.name }},
             {%- endfor %}
-                {{ no_unreadable_record_columns() }}
+                {{ no_unreadable_record_columns() }},
+                cast(null as {{ dbt.type_string() }}) as load_id
             where 1 = 0
         {%- else -%}
-            {%- if layout is none -%}
-                {%- set column_names = raw_table_columns(table_expression) -%}
-            {%- endif -%}
-            {#- Each contract name, matched case-insensitively and trimmed, to
-                its position in the table. -#}
-            {%- set positions = {} -%}
-            {%- for name in column_names -%}
-                {%- set key = name | trim | lower -%}
-                {%- if key in positions and key != '' -%}
-                    {{ exceptions.raise_compiler_error(
-                        "Raw table '" ~ table_name ~ "' in " ~ location ~ " has two columns named '" ~ key
-                        ~ "' (columns " ~ (positions[key] + 1) ~ " and " ~ loop.index ~ ": '"
-                        ~ column_names[positions[key]] ~ "' and '" ~ name
-                        ~ "'; names match case-insensitively, trimmed). Rename or remove one."
-                    ) }}
+            {%- set selects = [] -%}
+            {%- set has_rows = [] -%}
+            {%- for part in parts -%}
+                {%- do selects.append(conform_raw_part(table_name, contract, part, csv_records)) -%}
+                {%- if contract.required and not has_rows and raw_part_has_rows(part) -%}
+                    {%- do has_rows.append(true) -%}
                 {%- endif -%}
-                {%- do positions.setdefault(key, loop.index0) -%}
             {%- endfor -%}
-            {%- for column in contract.columns if column.required and column.name not in positions -%}
+            {%- if contract.required and not has_rows -%}
                 {{ exceptions.raise_compiler_error(
-                    "Raw table '" ~ table_name ~ "' in " ~ location ~ " lacks required column '" ~ column.name
-                    ~ "'. Its columns: " ~ (positions.keys() | list | join(', ')) ~ "."
-                    ~ (raw_csv_delimiter_hint(column_names) if layout is not none else "")
+                    "Raw table '" ~ table_name ~ "' in " ~ (parts | map(attribute='location') | join(', ') | truncate(300))
+                    ~ " has no data rows" ~ (" (only a header line)" if parts[0].layout is not none else "")
+                    ~ "; it is required."
                 ) }}
-            {%- endfor -%}
-            {%- if contract.required -%}
-                {%- do check_raw_table_has_rows(table_name, location, table_expression, layout) -%}
             {%- endif -%}
-
-            {%- if table_expression is not none -%}
-            {#- Typed sources (Parquet, warehouse tables) may hold integer ids as floats. -#}
-            {%- set column_types = raw_column_types(table_expression) if layout is none else {} -%}
-            select
-            {%- for column in contract.columns %}
-                {%- if column.name in positions %}
-                {%- set name = 'c' ~ positions[column.name] if layout is not none else column_names[positions[column.name]] %}
-                {{ raw_column_text(adapter.quote(name), column.name, column_types.get(name | trim | lower)) }} as {{ column.name }},
-                {%- else %}
-                cast(null as {{ dbt.type_string() }}) as {{ column.name }},
-                {%- endif %}
-            {%- endfor %}
-                {{ no_unreadable_record_columns() }}
-            from {{ table_expression }}
-            {%- endif %}
-            {%- if layout is not none %}
-            {{ "union all" if table_expression is not none }}
-
-            select
-            {%- for column in contract.columns %}
-                {%- if column.name in positions %}
-                fields[{{ positions[column.name] + 1 }}] as {{ column.name }},
-                {%- else %}
-                cast(null as {{ dbt.type_string() }}) as {{ column.name }},
-                {%- endif %}
-            {%- endfor %}
-                line_number as file_line_number,
-                reason as unreadable_reason,
-                record_text as unreadable_record
-            from {{ csv_records }}
-            where source_table = '{{ table_name }}' and record_kind in ('record', 'unreadable')
-            {%- endif %}
+            {{ selects | join('\n\n            union all\n') }}
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
@@ -173,10 +115,10 @@
             read_expression,
             (
                 select count(*) from {{ csv_records }}
-                where source_table = '{{ table_name }}' and record_kind = 'unreadable'
+                where source_file = {{ sql_string_literal(path) }} and record_kind = 'unreadable'
             ) as unreadable_count
         from {{ csv_records }}
-        where source_table = '{{ table_name }}' and record_kind in ('header', 'problem')
+        where source_file = {{ sql_string_literal(path) }} and record_kind in ('header', 'problem')
     {%- endset -%}
     {%- set rows = run_query(query).rows -%}
     {%- if rows | length == 0 -%}
@@ -221,18 +163,140 @@
 {% endmacro %}
 
 
-{% macro check_raw_table_has_rows(table_name, location, table_expression, layout) %}
-    {#- A required raw table with no data rows stops the build: an empty export
-        is a failed export, not a shop without customers. -#}
-    {%- if layout is not none -%}
-        {%- set has_rows = layout.record_count > 0 -%}
+{% macro raw_table_parts(table_name, mode, relation, csv_records) %}
+    {#- The pieces one raw table is read from, each a dict: location (for
+        messages), table_expression (none for a CSV file Python read whole:
+        its records are in csv_records), layout (CSV files, see
+        raw_csv_layout), path (CSV files) and load_id, the SQL of the rows'
+        load: a file's name in a folder of loads, the load column in the
+        warehouse (see raw_load_column), else null. Empty when the table is
+        not there. -#}
+    {%- set parts = [] -%}
+    {%- if mode == 'files' -%}
+        {%- set found = raw_files(table_name) -%}
+        {%- for file in (found.files if found else []) -%}
+            {%- set load_id = sql_string_literal(file.load_id) if file.load_id is not none else 'null' -%}
+            {%- if found.format == 'csv' -%}
+                {%- set layout = raw_csv_layout(table_name, file.path, csv_records) -%}
+                {%- do parts.append({'location': file.path, 'path': file.path, 'layout': layout,
+                    'table_expression': layout.read_expression, 'load_id': load_id}) -%}
+            {%- else -%}
+                {%- do parts.append({'location': file.path, 'path': file.path, 'layout': none,
+                    'table_expression': read_raw_file(file.path), 'load_id': load_id}) -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- else -%}
-        {%- set has_rows = run_query("select 1 from " ~ table_expression ~ " limit 1").rows | length > 0 -%}
+        {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+        {%- if found -%}
+            {%- set load_column = raw_load_column(table_name, relation) if mode == 'warehouse' else none -%}
+            {%- do parts.append({'location': relation | string, 'path': none, 'layout': none, 'table_expression': relation,
+                'load_id': 'cast(' ~ adapter.quote(load_column) ~ ' as ' ~ dbt.type_string() ~ ')' if load_column else 'null'}) -%}
+        {%- endif -%}
     {%- endif -%}
-    {%- if not has_rows -%}
+    {{ return(parts) }}
+{% endmacro %}
+
+
+{% macro raw_load_column(table_name, relation) %}
+    {#- Warehouse mode: the column of a raw table naming the load each row
+        arrived in, or none (the table is not batched). Var raw_load_column
+        names it; unset, the first column found of those the common EL tools
+        write: Fivetran _fivetran_synced, Airbyte _airbyte_extracted_at, dlt
+        _dlt_load_id, Stitch _sdc_batched_at. Names match case-insensitively. -#}
+    {%- set columns = {} -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do columns.setdefault(column.name | trim | lower, column.name) -%}
+    {%- endfor -%}
+    {%- set wanted = get_var('raw_load_column') -%}
+    {%- if wanted -%}
+        {%- if wanted | lower not in columns -%}
+            {{ exceptions.raise_compiler_error(
+                "var 'raw_load_column': raw table '" ~ table_name ~ "' (" ~ relation ~ ") has no column '" ~ wanted
+                ~ "'. Its columns: " ~ (columns.keys() | list | join(', ')) ~ "."
+            ) }}
+        {%- endif -%}
+        {{ return(columns[wanted | lower]) }}
+    {%- endif -%}
+    {%- for name in ['_fivetran_synced', '_airbyte_extracted_at', '_dlt_load_id', '_sdc_batched_at'] if name in columns -%}
+        {{ return(columns[name]) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro conform_raw_part(table_name, contract, part, csv_records) %}
+    {#- The select of one raw table piece (see raw_table_parts) as the
+        contract's columns: names matched case-insensitively and trimmed, a
+        missing required column or a name used twice stops the build. -#}
+    {%- set layout = part.layout -%}
+    {%- set column_names = layout.header if layout is not none else raw_table_columns(part.table_expression) -%}
+    {%- set positions = {} -%}
+    {%- for name in column_names -%}
+        {%- set key = name | trim | lower -%}
+        {%- if key in positions and key != '' -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw table '" ~ table_name ~ "' in " ~ part.location ~ " has two columns named '" ~ key
+                ~ "' (columns " ~ (positions[key] + 1) ~ " and " ~ loop.index ~ ": '"
+                ~ column_names[positions[key]] ~ "' and '" ~ name
+                ~ "'; names match case-insensitively, trimmed). Rename or remove one."
+            ) }}
+        {%- endif -%}
+        {%- do positions.setdefault(key, loop.index0) -%}
+    {%- endfor -%}
+    {%- for column in contract.columns if column.required and column.name not in positions -%}
         {{ exceptions.raise_compiler_error(
-            "Raw table '" ~ table_name ~ "' in " ~ location ~ " has no data rows"
-            ~ (" (only a header line)" if layout is not none else "") ~ "; it is required."
+            "Raw table '" ~ table_name ~ "' in " ~ part.location ~ " lacks required column '" ~ column.name
+            ~ "'. Its columns: " ~ (positions.keys() | list | join(', ')) ~ "."
+            ~ (raw_csv_delimiter_hint(column_names) if layout is not none else "")
         ) }}
+    {%- endfor -%}
+    {%- set selects = [] -%}
+    {%- if part.table_expression is not none -%}
+        {#- Typed sources (Parquet, warehouse tables) may hold integer ids as floats. -#}
+        {%- set column_types = raw_column_types(part.table_expression) if layout is none else {} -%}
+        {%- set select -%}
+            select
+            {%- for column in contract.columns %}
+                {%- if column.name in positions %}
+                {%- set name = 'c' ~ positions[column.name] if layout is not none else column_names[positions[column.name]] %}
+                {{ raw_column_text(adapter.quote(name), column.name, column_types.get(name | trim | lower)) }} as {{ column.name }},
+                {%- else %}
+                cast(null as {{ dbt.type_string() }}) as {{ column.name }},
+                {%- endif %}
+            {%- endfor %}
+                {{ no_unreadable_record_columns() }},
+                {{ part.load_id }} as load_id
+            from {{ part.table_expression }}
+        {%- endset -%}
+        {%- do selects.append(select) -%}
     {%- endif -%}
+    {%- if layout is not none -%}
+        {%- set select -%}
+            select
+            {%- for column in contract.columns %}
+                {%- if column.name in positions %}
+                fields[{{ positions[column.name] + 1 }}] as {{ column.name }},
+                {%- else %}
+                cast(null as {{ dbt.type_string() }}) as {{ column.name }},
+                {%- endif %}
+            {%- endfor %}
+                line_number as file_line_number,
+                reason as unreadable_reason,
+                record_text as unreadable_record,
+                {{ part.load_id }} as load_id
+            from {{ csv_records }}
+            where source_file = {{ sql_string_literal(part.path) }} and record_kind in ('record', 'unreadable')
+        {%- endset -%}
+        {%- do selects.append(select) -%}
+    {%- endif -%}
+    {{ return(selects | join('\n\n            union all\n')) }}
+{% endmacro %}
+
+
+{% macro raw_part_has_rows(part) %}
+    {#- Whether a raw table piece holds a data row (see raw_table_parts). -#}
+    {%- if part.layout is not none -%}
+        {{ return(part.layout.record_count > 0) }}
+    {%- endif -%}
+    {{ return(run_query("select 1 from " ~ part.table_expression ~ " limit 1").rows | length > 0) }}
 {% endmacro %}

@@ -1,6 +1,7 @@
 """A daily incremental build equals a full build of the same raw rows (README "Daily builds").
 
-Day one holds every generated raw row dated up to DAY_ONE (rows without a readable date too, as
+The raw tables are batched: each a folder of load files. Day one is the load 0001.csv; day two adds
+the load 0002.csv. Day one holds every generated raw row dated up to DAY_ONE (rows without a readable date too, as
 old rows); day two adds the rest: the last day of orders, returns and customers, the newer
 versions of older ones, late first exports (customers whose orders arrived on day one, orders
 dated months before day one), newer versions that reject day-one orders, the first lines of
@@ -9,7 +10,7 @@ raw folder is built on day one, then again incrementally on day two; a fresh dat
 two in full. Every staged row, rejection, incremental intermediate row and mart must agree. So
 must they after an as-of date earlier than the last build's (everything is recomputed) and a
 later one over the same rows (the orders and customers active in between are); new rules
-recompute everything."""
+recompute everything. A table that is not batched is staged again in full."""
 
 from __future__ import annotations
 
@@ -54,9 +55,7 @@ def day(column: str) -> str:
 
 
 def write_days(full: Path, day_one: Path, day_two: Path) -> None:
-    """Split generated CSVs into day one and day two, both written the same way."""
-    for folder in (day_one, day_two):
-        folder.mkdir()
+    """Split generated CSVs into day one's load and the load day two adds (its rows that day one lacks)."""
     with duckdb.connect() as con:
         for table in ["customers", "orders", "order_items", "returns"]:
             con.execute(f"create table {table} as select * from read_csv('{full / table}.csv', all_varchar = true)")  # noqa: S608
@@ -110,10 +109,13 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
             )"""
         )
         for table in ["customers", "orders", "order_items", "returns"]:
-            con.execute(f"copy day_one_{table} to '{day_one / table}.csv' (header)")
-            con.execute(f"copy {table} to '{day_two / table}.csv' (header)")
-            added = con.execute(f"select (select count(*) from {table}) - (select count(*) from day_one_{table})")
-            assert added.fetchone()[0] > 0, f"day two adds no {table}"
+            for folder in (day_one, day_two):
+                (folder / table).mkdir(parents=True)
+            con.execute(f"copy day_one_{table} to '{day_one / table / '0001.csv'}' (header)")
+            added = f"select * from {table} except all select * from day_one_{table}"
+            con.execute(f"copy ({added}) to '{day_two / table / '0002.csv'}' (header)")  # noqa: S608
+            added_rows = con.execute(f"select count(*) from ({added})").fetchone()[0]  # noqa: S608
+            assert added_rows > 0, f"day two adds no {table}"
 
 
 def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
@@ -153,18 +155,17 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Path], tmp_path: Path) -> None:
     day_one, day_two = days
-    raw = tmp_path / "raw"  # one folder, as a shop's daily export: the same raw_data_dir both days
+    raw = tmp_path / "raw"  # one folder, as a shop's loads land: the same raw_data_dir both days
     shutil.copytree(day_one, raw)
     incremental_db, full_db = tmp_path / "incremental_build.duckdb", tmp_path / "full_build.duckdb"
     vars = {"raw_data_dir": str(raw)}
 
     first = run_dbt("build", vars=vars, database=incremental_db)
     assert first.returncode == 0, first.output
-    shutil.rmtree(raw)
-    shutil.copytree(day_two, raw)
+    shutil.copytree(day_two, raw, dirs_exist_ok=True)  # each table's folder gains its second load
     second = run_dbt("build", vars=vars, database=incremental_db)
     assert second.returncode == 0, second.output
-    assert "Incremental stg_shop__order_rows: raw rows dated from" in second.output
+    assert "Incremental stg_shop__order_rows: 1 new load file(s) of orders to stage." in second.output
 
     full = run_dbt("build", "--full-refresh", vars=vars, database=full_db)
     assert full.returncode == 0, full.output
@@ -226,15 +227,15 @@ def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
     assert differing == dict.fromkeys(differing, 0)
 
 
-def test_a_staging_table_from_before_incremental_staging_asks_for_a_full_refresh(run_dbt) -> None:
+def test_a_staging_table_from_before_load_batches_asks_for_a_full_refresh(run_dbt) -> None:
     staging = ["--select", "+path:models/staging"]
     built = run_dbt("build", *staging)
     assert built.returncode == 0, built.output
-    with duckdb.connect(str(built.database)) as con:  # as a table built before staging_fingerprint existed
-        con.execute("alter table main_staging.stg_shop__order_rows drop column staging_fingerprint")
+    with duckdb.connect(str(built.database)) as con:  # as a table built before load_id existed
+        con.execute("alter table main_staging.stg_shop__order_rows drop column load_id")
     refused = run_dbt("run", "--select", "stg_shop__order_rows")
     assert refused.returncode != 0
-    assert "stg_shop__order_rows was built by a version of the project without incremental staging" in refused.output
+    assert "stg_shop__order_rows was built by a version of the project without load batches" in refused.output
     assert "--full-refresh" in refused.output
     rebuilt = run_dbt("build", *staging, "--full-refresh")
     assert rebuilt.returncode == 0, rebuilt.output

@@ -17,16 +17,14 @@ import yaml
 from conftest import PROJECT_DIR
 
 # Not tuned: raw_data_dir and raw_schema switch the data source away from the sample, and
-# raw_csv_delimiter is read only from raw_data_dir's CSV files (test_staging_end_to_end.py
+# raw_csv_delimiter and raw_load_column are read only from raw files and warehouse tables (test_staging_end_to_end.py
 # builds from files and from a warehouse schema).
-NOT_TUNED = {"raw_data_dir", "raw_schema", "raw_csv_delimiter"}
+NOT_TUNED = {"raw_data_dir", "raw_schema", "raw_csv_delimiter", "raw_load_column"}
 
 # Two var sets, each a full build of the sample: fixed thresholds replace the percentiles and
 # each tier mode reads only its own limits, so those vars are tuned in separate builds.
 TUNED_VARS = {
     "percentiles_absolute_tiers": {
-        # Read by incremental builds only (which re-read this many days); set here to prove it is accepted.
-        "incremental_lookback_days": 7,
         "customer_age_min": 18,
         "customer_age_max": 95,
         "as_of_date": "2024-06-30",

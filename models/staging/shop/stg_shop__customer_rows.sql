@@ -2,14 +2,14 @@
 -- older version of a customer) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
 -- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
--- Incremental: a daily build parses only the customers with a recent row (see raw_rows_to_stage) and
--- replaces their rows.
+-- Incremental: a daily build parses only the rows of the keys in new loads of a batched
+-- raw table (see macros/incremental/raw_rows_to_stage.sql) and replaces their rows.
 
 with
 
-raw_customers as {{ raw_rows_hint() }} (
+raw_customers as {{ raw_rows_hint('customers') }} (
     select * from {{ ref('base_shop__customers') }}
-    {{ raw_rows_to_stage(ref('base_shop__customers'), 'customer_id', ['updated_at', 'created_at']) }}
+    {{ raw_rows_to_stage('customers', ref('base_shop__customers'), 'customer_id') }}
 ),
 
 gender_synonyms as (
@@ -46,6 +46,7 @@ trimmed as {{ not_materialized() }} (
         raw_customers.created_at as raw_created_at,
         raw_customers.updated_at as raw_updated_at,
         raw_customers.file_line_number,
+        raw_customers.load_id,
         raw_customers.unreadable_reason,
         raw_customers.unreadable_record,
         {{ clean_text('raw_customers.customer_id') }} as customer_id,
@@ -125,6 +126,7 @@ final as (
         version_rank,
         rejection_reason,
         file_line_number,
+        load_id,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,

@@ -3,14 +3,14 @@
 -- the raw values).
 -- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
 -- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
--- Incremental: a daily build parses only the lines of the orders staged again (see raw_rows_to_stage) and
--- replaces their rows.
+-- Incremental: a daily build parses only the rows of the keys in new loads of a batched
+-- raw table (see macros/incremental/raw_rows_to_stage.sql) and replaces their rows.
 
 with
 
-raw_order_items as {{ raw_rows_hint() }} (
+raw_order_items as {{ raw_rows_hint('order_items') }} (
     select * from {{ ref('base_shop__order_items') }}
-    {{ raw_rows_to_stage(ref('base_shop__order_items'), 'order_id', order_column='order_id') }}
+    {{ raw_rows_to_stage('order_items', ref('base_shop__order_items'), 'order_id', order_column='order_id') }}
 ),
 
 -- The surviving version of each raw order, clean or rejected.
@@ -20,7 +20,7 @@ order_versions as (
         row_disposition as order_disposition
     from {{ ref('stg_shop__order_rows') }}
     where order_id is not null and version_rank = 1
-    {{ staged_orders_only('raw_order_items') }}
+    {{ staged_orders_only('order_items', 'raw_order_items') }}
 ),
 
 -- Each raw value trimmed once (blank becomes null); the rules below read these.
@@ -34,6 +34,7 @@ trimmed as {{ not_materialized() }} (
         quantity as raw_quantity,
         unit_price as raw_unit_price,
         file_line_number,
+        load_id,
         unreadable_reason,
         unreadable_record,
         {{ clean_text('order_id') }} as order_id,
@@ -155,6 +156,7 @@ final as (
         version_rank,
         rejection_reason,
         file_line_number,
+        load_id,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,

@@ -2,14 +2,14 @@
 -- older export of an order) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
 -- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
--- Incremental: a daily build parses only the orders with a recent row (see raw_rows_to_stage) and
--- replaces their rows.
+-- Incremental: a daily build parses only the rows of the keys in new loads of a batched
+-- raw table (see macros/incremental/raw_rows_to_stage.sql) and replaces their rows.
 
 with
 
-raw_orders as {{ raw_rows_hint() }} (
+raw_orders as {{ raw_rows_hint('orders') }} (
     select * from {{ ref('base_shop__orders') }}
-    {{ raw_rows_to_stage(ref('base_shop__orders'), 'order_id', ['updated_at', 'ordered_at']) }}
+    {{ raw_rows_to_stage('orders', ref('base_shop__orders'), 'order_id') }}
 ),
 
 order_status_synonyms as (
@@ -38,6 +38,7 @@ trimmed as {{ not_materialized() }} (
         raw_orders.delivered_at as raw_delivered_at,
         raw_orders.updated_at as raw_updated_at,
         raw_orders.file_line_number,
+        raw_orders.load_id,
         raw_orders.unreadable_reason,
         raw_orders.unreadable_record,
         {{ clean_text('raw_orders.order_id') }} as order_id,
@@ -125,6 +126,7 @@ final as (
         version_rank,
         rejection_reason,
         file_line_number,
+        load_id,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,

@@ -2,14 +2,14 @@
 -- same return exported again) or rejected (with the reason and the raw values).
 -- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
 -- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
--- Incremental: a daily build parses only the returns with a recent row or of
--- an order staged again (see raw_rows_to_stage) and replaces their rows.
+-- Incremental: a daily build parses only the rows of the keys in new loads of a batched
+-- raw table (see macros/incremental/raw_rows_to_stage.sql) and replaces their rows.
 
 with
 
-raw_returns as {{ raw_rows_hint() }} (
+raw_returns as {{ raw_rows_hint('returns') }} (
     select * from {{ ref('base_shop__returns') }}
-    {{ raw_rows_to_stage(ref('base_shop__returns'), 'return_id', ['requested_at'], order_column='order_id') }}
+    {{ raw_rows_to_stage('returns', ref('base_shop__returns'), 'return_id', order_column='order_id') }}
 ),
 
 return_status_synonyms as (
@@ -25,7 +25,7 @@ order_versions as (
         order_total
     from {{ ref('stg_shop__order_rows') }}
     where order_id is not null and version_rank = 1
-    {{ staged_orders_only('raw_returns') }}
+    {{ staged_orders_only('returns', 'raw_returns') }}
 ),
 
 -- Return statuses are few: normalise each distinct spelling once, not once per row.
@@ -50,6 +50,7 @@ trimmed as {{ not_materialized() }} (
         raw_returns.tracking_confirmed as raw_tracking_confirmed,
         raw_returns.status as raw_status,
         raw_returns.file_line_number,
+        raw_returns.load_id,
         raw_returns.unreadable_reason,
         raw_returns.unreadable_record,
         {{ clean_text('raw_returns.return_id') }} as return_id,
@@ -164,6 +165,7 @@ final as (
         version_rank,
         rejection_reason,
         file_line_number,
+        load_id,
         {{ row_disposition() }} as row_disposition,
         {{ staged_at() }} as staged_at,
         '{{ staging_fingerprint() }}' as staging_fingerprint,

@@ -1,6 +1,7 @@
 """What the base models need to read the raw CSV files (file mode, DuckDB only).
 
-For each <table>.csv in var raw_data_dir, one table of:
+For each raw CSV file in var raw_data_dir (<table>.csv, or every load file
+<table>/*.csv of a batched table), one table of:
 
 - its `header` (line 1): the column names as written, the number of data
   records, and `read_expression`, the DuckDB read of its readable records
@@ -38,6 +39,7 @@ import pyarrow as pa
 SCHEMA = pa.schema(
     [
         ("source_table", pa.string()),
+        ("source_file", pa.string()),  # the file's path, as the base models name it
         ("record_kind", pa.string()),  # header, unreadable, record, problem
         ("reader", pa.string()),  # duckdb (strict, parallel) or python (csv module)
         ("line_number", pa.int64()),  # the file's line the record starts on
@@ -73,9 +75,8 @@ def model(dbt, session):
     rows = []
     fallbacks = []
     for table in meta.get("raw_tables") or []:
-        path = f"{folder}/{table}.csv"
-        if folder and os.path.isfile(path):
-            read_file(session, table, path, delimiter, rows, fallbacks)
+        for number, path in enumerate(csv_files(folder, table)):
+            read_file(session, (table, path, number), delimiter, rows, fallbacks)
     return pa.RecordBatchReader.from_batches(SCHEMA, batches(rows, fallbacks, delimiter))
 
 
@@ -88,9 +89,21 @@ def csv_delimiter(value) -> str:
     return text
 
 
-def row(table, kind, reader="duckdb", line=None, reason=None, text=None, fields=None, count=None, read=None):
+def csv_files(folder: str, table: str) -> list[str]:
+    """The table's CSV file, or its load files in name order, as the base models' glob lists them."""
+    if not folder:
+        return []
+    single = [f"{folder}/{table}.csv"] if os.path.isfile(f"{folder}/{table}.csv") else []
+    loads = f"{folder}/{table}"
+    batched = sorted(f"{loads}/{name}" for name in os.listdir(loads) if name.endswith(".csv")) if os.path.isdir(loads) else []
+    return single + batched
+
+
+def row(source, kind, reader="duckdb", line=None, reason=None, text=None, fields=None, count=None, read=None):
+    table, path, _ = source
     return {
         "source_table": table,
+        "source_file": path,
         "record_kind": kind,
         "reader": reader,
         "line_number": line,
@@ -111,13 +124,14 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_file(session, table, path, delimiter, rows, fallbacks) -> None:
+def read_file(session, source, delimiter, rows, fallbacks) -> None:
+    table, path, number = source
     if os.path.getsize(path) == 0:
-        rows.append(row(table, "problem", text="is empty (0 bytes): it has no header line naming its columns"))
+        rows.append(row(source, "problem", text="is empty (0 bytes): it has no header line naming its columns"))
         return
     header, problem = read_header(path, delimiter)
     if problem:
-        rows.append(row(table, "problem", text=problem))
+        rows.append(row(source, "problem", text=problem))
         return
     columns = [f"c{i}" for i in range(len(header))]
     read = (
@@ -140,11 +154,12 @@ def read_file(session, table, path, delimiter, rows, fallbacks) -> None:
             f" rejects_scan = '{name}_scans', rejects_limit = 0) where {every_column}"
         )
 
-    rejects, scans = f"csv_scan_{table}_rejects", f"csv_scan_{table}_scans"
+    name = f"{table}_{number}"  # the temporary rejects tables of this file
+    rejects, scans = f"csv_scan_{name}_rejects", f"csv_scan_{name}_scans"
     try:
         session.execute(f"drop table if exists temp.main.{rejects}")
         session.execute(f"drop table if exists temp.main.{scans}")
-        readable = session.execute(f"select count(*) from {read_storing_rejects(f'csv_scan_{table}')}").fetchall()
+        readable = session.execute(f"select count(*) from {read_storing_rejects(f'csv_scan_{name}')}").fetchall()
         readable = readable[0][0]  # fetchall: the rejects table is written when the query ends
         errors = session.execute(
             f"select line, min(line_byte_position), list(error_type), min(csv_line) from temp.main.{rejects}"
@@ -152,13 +167,13 @@ def read_file(session, table, path, delimiter, rows, fallbacks) -> None:
         ).fetchall()
     except Exception as error:  # noqa: BLE001 - any refusal of the strict reader: read exactly in Python
         cause = str(error).strip().splitlines()[0]
-        fallbacks.append((table, path, len(header), cause))
+        fallbacks.append((source, len(header), cause))
         return
     starts = [record_start(path, position) for _, position, _, _ in errors]
     lines = line_numbers(path, starts)
     unreadable = [
         row(
-            table,
+            source,
             "unreadable",
             line=lines[start],
             reason=first_reason(DUCKDB_REASONS.get(error_type, "unparseable_record") for error_type in types),
@@ -168,12 +183,12 @@ def read_file(session, table, path, delimiter, rows, fallbacks) -> None:
     ]
     rows.append(
         row(
-            table,
+            source,
             "header",
             line=1,
             fields=header,
             count=readable + len(unreadable),
-            read=f"(select * from {read_storing_rejects(f'csv_read_{table}')})",
+            read=f"(select * from {read_storing_rejects(f'csv_read_{name}')})",
         )
     )
     rows.extend(unreadable)
@@ -231,13 +246,14 @@ def line_numbers(path, starts) -> dict[int, int]:
 def batches(rows, fallbacks, delimiter):
     for first in range(0, len(rows), BATCH_ROWS):
         yield pa.RecordBatch.from_pylist(rows[first : first + BATCH_ROWS], schema=SCHEMA)
-    for table, path, width, cause in fallbacks:
-        yield from python_read(table, path, width, cause, delimiter)
+    for source, width, cause in fallbacks:
+        yield from python_read(source, width, cause, delimiter)
 
 
-def python_read(table, path, width, cause, delimiter):
+def python_read(source, width, cause, delimiter):
     """Every record of a file DuckDB's strict reader refused, read by the csv module in the same dialect.
     Records end at LF or CRLF; a record's line is the line it starts on."""
+    path = source[1]
     csv.field_size_limit(MAX_RECORD_BYTES)
     lines_of_record: list[bytes] = []
     line_number = 0
@@ -286,13 +302,13 @@ def python_read(table, path, width, cause, delimiter):
             count += 1
             if reasons:
                 readable = record.decode("utf-8", "replace")
-                out.append(row(table, "unreadable", "python", start, first_reason(reasons), shortened(readable)))
+                out.append(row(source, "unreadable", "python", start, first_reason(reasons), shortened(readable)))
             else:
                 values = [value if value != "" else None for value in fields] if fields else [None]
-                out.append(row(table, "record", "python", fields=values))
+                out.append(row(source, "record", "python", fields=values))
             if len(out) == BATCH_ROWS:
                 yield pa.RecordBatch.from_pylist(out, schema=SCHEMA)
                 out = []
     header = read_header(path, delimiter)[0]
-    out.append(row(table, "header", "python", 1, cause, fields=header, count=count))
+    out.append(row(source, "header", "python", 1, cause, fields=header, count=count))
     yield pa.RecordBatch.from_pylist(out, schema=SCHEMA)
