@@ -8,7 +8,9 @@
     population or on the as-of date itself (percentiles, scores, recency,
     tenure, decay) is recomputed in full from the small per-customer tables.
     Config: dbt_project.yml (&refreshed), and in each model its
-    refresh_scope and refresh_pre_hook. -#}
+    refresh_scope and refresh_pre_hook. The changes are read straight from
+    the staged rows (staged_changes): no model of their own sits between
+    staging and the models that follow them. -#}
 
 {% macro refresh_scope(key, changes, quiet=false) -%}
     {#- What this build of an incremental intermediate model recomputes: every
@@ -17,14 +19,20 @@
         that changed since its last build. Read from the bookkeeping columns the
         model stores on each row (refresh_columns). `key` is the model's key,
         customer_id or order_id (its unit: customers or orders); `changes` the
-        view of staged rows whose changes it follows: int_customer_changes
-        (customers, orders, returns), int_customer_changes_with_lines for
-        a model that reads order lines, or int_order_changes (orders, lines,
-        returns) for a model keyed by order that reads no customer row. A
-        model reading no lines then never waits for the lines to be staged.
-        The model's pre-hook (refresh_pre_hook) asks again, quietly: the
-        model already said what it recomputes. -#}
+        staged rows whose changes it follows (see staged_changes): 'customers'
+        (customers, orders, returns), 'customers_and_lines' for a model that
+        reads order lines, or 'orders' (orders, lines, returns) for a model
+        keyed by order that reads no customer row. A model reading no lines
+        then never waits for the lines to be staged. The model's pre-hook
+        (refresh_pre_hook) asks again, quietly: the model already said what it
+        recomputes. -#}
     {%- set unit = {'customer_id': 'customers', 'order_id': 'orders'}[key] -%}
+    {#- Parsing records the staged models read as dependencies. A unit test,
+        which tests a full build, reads none of them (and would need them as
+        inputs). -#}
+    {%- for staged in staged_change_models(changes) if model.resource_type != 'unit_test' -%}
+        {%- do ref(staged) -%}
+    {%- endfor -%}
     {%- set everyone = {'everyone': true, 'key': key, 'unit': unit, 'changes': changes} -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(everyone) }}
@@ -74,8 +82,56 @@
 {%- endmacro %}
 
 
+{% macro staged_change_models(changes) -%}
+    {#- The staged *_rows models whose rows a kind of changes reads. -#}
+    {%- set models = {
+        'orders': ['stg_shop__order_rows', 'stg_shop__order_item_rows', 'stg_shop__return_rows'],
+        'customers': ['stg_shop__customer_rows', 'stg_shop__order_rows', 'stg_shop__return_rows'],
+        'customers_and_lines': ['stg_shop__customer_rows', 'stg_shop__order_rows', 'stg_shop__order_item_rows',
+            'stg_shop__return_rows'],
+    } -%}
+    {{ return(models[changes]) }}
+{%- endmacro %}
+
+
+{% macro staged_changes(changes) -%}
+    {#- When each staged row was staged (staged_at) and, for orders and
+        returns, when the customer ordered or asked for a return
+        (activity_at), with the customer and order it names: the rows whose
+        changes an incremental model follows (`changes`, see
+        staged_change_models). Every version of a row counts, superseded and
+        rejected ones too: a new export of an order that moves it to another
+        customer changes both customers. Lines and returns carry their order;
+        the order's current (clean) row names its customer (is_current_order;
+        see changed_keys). No join here: a build filters these rows on
+        staged_at and on activity_at first (plain column ranges, which DuckDB
+        pushes into each branch and prunes by zone maps), and only then looks
+        up the customers of the few orders left. -#}
+    {%- set branches = [] -%}
+    {%- for model in staged_change_models(changes) -%}
+        {%- set columns = {
+            'stg_shop__customer_rows': ['customer_id', 'null', 'null', 'false'],
+            'stg_shop__order_rows': ['customer_id', 'order_id', 'ordered_at', "row_disposition = 'clean'"],
+            'stg_shop__order_item_rows': ['null', 'order_id', 'null', 'false'],
+            'stg_shop__return_rows': ['null', 'order_id', 'requested_at', 'false'],
+        }[model] -%}
+        {%- set branch -%}
+        select
+            {{ 'cast(null as ' ~ dbt.type_string() ~ ')' if columns[0] == 'null' else columns[0] }} as customer_id,
+            {{ 'cast(null as ' ~ dbt.type_string() ~ ')' if columns[1] == 'null' else columns[1] }} as order_id,
+            staged_at,
+            {{ 'cast(null as timestamp)' if columns[2] == 'null' else columns[2] }} as activity_at,
+            {{ columns[3] }} as is_current_order
+        from {{ ref(model) }}
+        {%- endset -%}
+        {%- do branches.append(branch) -%}
+    {%- endfor -%}
+    {{ return(branches | join('\n\n        union all\n\n        ')) }}
+{%- endmacro %}
+
+
 {% macro changes_since_last_build(scope) -%}
-    {#- The rows of the model's change view (scope.changes: customer_id,
+    {#- The staged rows the model follows (staged_changes: customer_id,
         order_id, is_current_order) staged since the model's last build, or
         dated in the days the as-of date moved over (see refresh_scope): after
         the last build's as-of date, up to this one's. Two plain ranges on
@@ -83,14 +139,14 @@
         by zone maps and reads only the newest rows of the large staged
         tables. -#}
     select customer_id, order_id, is_current_order
-    from {{ ref(scope.changes) }}
+    from ({{ staged_changes(scope.changes) }}) as staged
     where staged_at > cast('{{ scope.since }}' as timestamp)
     {%- if scope.as_of_moved %}
 
     union all
 
     select customer_id, order_id, is_current_order
-    from {{ ref(scope.changes) }}
+    from ({{ staged_changes(scope.changes) }}) as staged
     where
         activity_at >= cast('{{ scope.active_from }}' as timestamp)
         and activity_at < cast('{{ scope.active_before }}' as timestamp)
@@ -107,8 +163,8 @@
         current row is among the changes already named its customer, so only
         the others are looked up. For orders: the orders of the customers
         whose customer rows changed (an order is flagged when its customer is
-        unknown), unless the changes hold no customer rows (int_order_changes):
-        then no current order row is read. Every row of a model keyed so
+        unknown), unless the changes hold no customer rows ('orders'): then no
+        current order row is read. Every row of a model keyed so
         depends on nothing outside its key but the as-of date and the rules.
         The changes are a CTE, read two or three times, so the engine knows
         how few they are: as a subquery repeated inline, DuckDB built its
@@ -117,7 +173,7 @@
         (delete_rows_to_refresh). -#}
     {%- set key = scope.key -%}
     {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
-    {%- set looks_up_other = key == 'customer_id' or scope.changes != 'int_order_changes' -%}
+    {%- set looks_up_other = key == 'customer_id' or scope.changes != 'orders' -%}
     with changes as (
         {{ changes_since_last_build(scope) }}
     )
@@ -132,9 +188,9 @@
     union
 
     select {{ key }}
-    from {{ ref(scope.changes) }}
+    from {{ ref('stg_shop__order_rows') }}
     where
-        is_current_order
+        row_disposition = 'clean'
         and {{ other }} in (
             select {{ other }}
             from changes
@@ -155,14 +211,11 @@
 {% macro keys_to_refresh(scope) -%}
     {#- The body of the model's <unit>_to_refresh CTE (customers_to_refresh,
         orders_to_refresh): on an incremental build, the keys its pre-hook
-        stored (keys_to_refresh_table); on a full build, every key of the
-        changes view, unused (refreshed_only is then true) but rendered at
-        parse time, so the model depends on its changes view. -#}
+        stored (keys_to_refresh_table); on a full build no key, unused
+        (refreshed_only is then true). -#}
     {%- if scope.everyone -%}
-    select {{ scope.key }}
-    from {{ ref(scope.changes) }}
-    where {{ scope.key }} is not null
-    group by {{ scope.key }}
+    select cast(null as {{ dbt.type_string() }}) as {{ scope.key }}
+    where 1 = 0
     {%- else -%}
     select {{ scope.key }}
     from {{ keys_to_refresh_table() }}

@@ -82,7 +82,7 @@ CASES = [
         {"customers": MANY_CUSTOMERS, **orders(b"o1,LATEQ2,2024-01-01,paid,10")},
         checks=(
             ("select count(*) from stg_shop__customers where customer_id = 'LATEQ2'", 1),
-            ("select count(*) from stg_shop__orders where is_orphan_customer", 0),
+            ("select count(*) from main_intermediate.int_counted_orders where is_orphan_customer", 0),
         ),
         note="the quotes are read as quotes, wherever the field is: the dialect is fixed, not sampled",
     ),
@@ -229,7 +229,7 @@ CASES = [
         },
         checks=(
             ("select order_id || ' by ' || customer_id from stg_shop__orders", "o\"1 by c'1; drop table x;--"),
-            ("select count(*) from stg_shop__orders where is_orphan_customer", 0),
+            ("select count(*) from main_intermediate.int_counted_orders where is_orphan_customer", 0),
         ),
         note="ids are data: kept as written",
     ),
@@ -280,7 +280,7 @@ CASES = [
         },
         rejected=(Rejected("customers", "missing_customer_id"),),
         checks=(
-            ("select count(*) from stg_shop__orders where is_orphan_customer", 0),
+            ("select count(*) from main_intermediate.int_counted_orders where is_orphan_customer", 0),
             ("select string_agg(customer_id, ' ' order by customer_id) from stg_shop__customers", "564 565.5"),
         ),
         note="an integral float id is the integer it is; another is kept as written",
@@ -292,9 +292,9 @@ CASES = [
             "customers": lines(b"customer_id", b"564", b"565"),
             **orders(b"o1,C0564,2024-01-01,paid,10", b"o2,C0565,2024-01-01,paid,10"),
         },
-        output=("WARN", "true_for_at_most_stg_shop__orders_is_orphan_customer"),
-        checks=(("select count(*) from stg_shop__orders where is_orphan_customer", 2),),
-        note="builds with a warning: over 10% of the orders are orphans, usually ids written differently",
+        output=("WARN", "true_for_at_most_int_counted_orders_is_orphan_customer"),
+        checks=(("select count(*) from main_intermediate.int_counted_orders where is_orphan_customer", 2),),
+        note="builds with a warning: over 10% of the counted orders are orphans, usually ids written differently",
     ),
     Case(
         "empty_raw_data_dir",

@@ -37,7 +37,7 @@ REFRESHED_BY_ORDER = [
     "int_counted_orders", "int_accepted_returns", "int_order_line_returns", "int_order_bracketing",
 ]  # fmt: skip
 REFRESHED_BY_CUSTOMER = [
-    "int_customer_order_history", "int_customer_return_metrics", "int_customer_bracketing",
+    "int_customer_order_history", "int_customer_return_metrics",
     "int_customer_return_patterns",
 ]  # fmt: skip
 REFRESHED = REFRESHED_BY_ORDER + REFRESHED_BY_CUSTOMER

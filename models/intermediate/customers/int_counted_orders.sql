@@ -1,8 +1,10 @@
 -- The orders that count (spec section 2): a status in var
--- counted_order_statuses, ordered on or before the as-of date. Every metric
--- downstream reads orders through this model. Incremental by order
+-- counted_order_statuses, ordered on or before the as-of date, flagged when
+-- the customer export does not know the ordering customer (kept: the order
+-- still happened). Every metric downstream reads orders through this model.
+-- Incremental by order
 -- (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('order_id', 'int_customer_changes') %}
+{%- set scope = refresh_scope('order_id', 'customers') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
@@ -15,6 +17,10 @@ orders_to_refresh as (  -- noqa: ST03
 orders as {{ refreshed_rows_hint(scope) }} (
     select * from {{ ref('stg_shop__orders') }}
     where {{ refreshed_only('order_id', scope) }}
+),
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
 ),
 
 as_of as (
@@ -30,10 +36,12 @@ final as (
         orders.delivered_at,
         orders.order_status,
         orders.order_total,
-        orders.is_orphan_customer,
+        customers.customer_id is null as is_orphan_customer,
         {{ refresh_columns() }}
     from orders
     cross join as_of
+    left join customers
+        on orders.customer_id = customers.customer_id
     where
         orders.order_status in {{ sql_list(get_var('counted_order_statuses')) }}
         and orders.order_date <= as_of.as_of_date

@@ -5,7 +5,7 @@
 -- purchase happened). Customers without a counted order stay in with
 -- frequency 0. Incremental by customer (macros/incremental/
 -- rows_to_refresh.sql); int_customer_order_metrics adds the days.
-{%- set scope = refresh_scope('customer_id', 'int_customer_changes') %}
+{%- set scope = refresh_scope('customer_id', 'customers') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with

@@ -5,7 +5,7 @@
 -- within var quick_return_hours of delivery, whether tracking was explicitly
 -- not confirmed, and whether its reason is missing or vague. Incremental by
 -- order (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('order_id', 'int_order_changes') %}
+{%- set scope = refresh_scope('order_id', 'orders') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with

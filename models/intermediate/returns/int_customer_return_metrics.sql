@@ -3,7 +3,7 @@
 -- rate, returns, refunded and ordered value, the last return, the average
 -- value of kept orders and the lifetime value after refunds. Incremental by
 -- customer (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('customer_id', 'int_customer_changes_with_lines') %}
+{%- set scope = refresh_scope('customer_id', 'customers_and_lines') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with

@@ -1,12 +1,15 @@
 -- The five return patterns of spec section 6 (reference 002), one row per
--- purchasing customer: bracketing; a return within var quick_return_hours of
+-- purchasing customer: bracketing (ordering several sizes or colours of one
+-- product to keep one and return the rest: one single-order bracketing order,
+-- or var bracketing_min_orders cross-order ones, per order in
+-- int_order_bracketing); a return within var quick_return_hours of
 -- delivery (wear-and-return); a return whose tracking was not confirmed; the
 -- returned value rising over successive returns (at least var
 -- escalation_min_returns of them, each worth more than the one before);
 -- returned goods from var return_categories_min or more categories.
 -- pattern_flags counts the patterns present (0-5). Incremental by customer
 -- (macros/incremental/rows_to_refresh.sql).
-{%- set scope = refresh_scope('customer_id', 'int_customer_changes_with_lines') %}
+{%- set scope = refresh_scope('customer_id', 'customers_and_lines') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with
@@ -31,9 +34,19 @@ returned_lines as (
     where {{ refreshed_only('customer_id', scope) }}
 ),
 
-bracketing as (
-    select * from {{ ref('int_customer_bracketing') }}
+bracketing_orders as (
+    select * from {{ ref('int_order_bracketing') }}
     where {{ refreshed_only('customer_id', scope) }}
+),
+
+bracketing as (
+    select
+        customer_id,
+        sum(case when is_single_order_bracketing then 1 else 0 end) >= 1
+        or sum(case when is_cross_order_bracketing then 1 else 0 end)
+        >= {{ get_var('bracketing_min_orders') }} as is_bracketer
+    from bracketing_orders
+    group by customer_id
 ),
 
 return_counts as (

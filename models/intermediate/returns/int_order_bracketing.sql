@@ -6,11 +6,11 @@
 -- per order with a variant line (about 40M at L), bracketing took 60 s of a
 -- full build, against 23 s. A function of one order's lines, so incremental
 -- by order (macros/incremental/rows_to_refresh.sql): a daily build groups
--- the lines of the changed orders only, and int_customer_bracketing counts
+-- the lines of the changed orders only, and int_customer_return_patterns counts
 -- these rows per customer. Grouped per customer from the lines, a daily
 -- build regrouped every line of every changed customer: 30% of the lines
 -- for 1% new orders.
-{%- set scope = refresh_scope('order_id', 'int_order_changes') %}
+{%- set scope = refresh_scope('order_id', 'orders') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
 with

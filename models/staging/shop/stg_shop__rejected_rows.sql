@@ -1,8 +1,9 @@
 -- Every raw row staging could not use, from all four tables, with the reason
 -- and the raw values needed to investigate. Duplicates are not rejections:
 -- they are older versions of rows that were kept (see the *_rows models).
--- file_line_number: the line of the raw CSV file an unreadable record starts
--- on (null for every row read into fields).
+-- load_id: the load file (or warehouse load) the row arrived in, null when the
+-- table is not batched. file_line_number: the line of the raw CSV file an
+-- unreadable record starts on (null for every row read into fields).
 with
 
 customer_rows as (
@@ -26,6 +27,7 @@ final as (
         'customers' as source_table,
         raw_key,
         rejection_reason,
+        load_id,
         file_line_number,
         raw_values
     from customer_rows
@@ -37,6 +39,7 @@ final as (
         'orders' as source_table,
         raw_key,
         rejection_reason,
+        load_id,
         file_line_number,
         raw_values
     from order_rows
@@ -48,6 +51,7 @@ final as (
         'order_items' as source_table,
         raw_key,
         rejection_reason,
+        load_id,
         file_line_number,
         raw_values
     from order_item_rows
@@ -59,6 +63,7 @@ final as (
         'returns' as source_table,
         raw_key,
         rejection_reason,
+        load_id,
         file_line_number,
         raw_values
     from return_rows

@@ -95,8 +95,9 @@ def csv_files(folder: str, table: str) -> list[str]:
         return []
     single = [f"{folder}/{table}.csv"] if os.path.isfile(f"{folder}/{table}.csv") else []
     loads = f"{folder}/{table}"
-    batched = sorted(f"{loads}/{name}" for name in os.listdir(loads) if name.endswith(".csv")) if os.path.isdir(loads) else []
-    return single + batched
+    if not os.path.isdir(loads):
+        return single
+    return single + sorted(f"{loads}/{name}" for name in os.listdir(loads) if name.endswith(".csv"))
 
 
 def row(source, kind, reader="duckdb", line=None, reason=None, text=None, fields=None, count=None, read=None):
