@@ -45,10 +45,16 @@ def _generate(args: argparse.Namespace) -> int:
         dirt=args.dirt,
     )
     began = time.perf_counter()
-    counts = generator.write(config, Path(args.out), args.format, args.prefix)
+    out = Path(args.out)
+    counts = generator.write(config, out, args.format, args.prefix, args.loads)
     elapsed = time.perf_counter() - began
     for table, rows in counts.items():
-        print(f"{table:12} {rows:>12,} rows -> {Path(args.out) / f'{args.prefix}{table}.{args.format}'}")
+        if args.loads == "daily":
+            folder = out / f"{args.prefix}{table}"
+            files = len(list(folder.glob(f"*.{args.format}")))
+            print(f"{table:12} {rows:>12,} rows -> {folder}/ ({files:,} daily load files)")
+        else:
+            print(f"{table:12} {rows:>12,} rows -> {out / f'{args.prefix}{table}.{args.format}'}")
     print(f"generated in {elapsed:.1f} s")
     return 0
 
@@ -171,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--dirt", type=float, default=1.0, help="scale of every dirty-row rate; 0 = clean")
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--out", required=True, help="folder to write <prefix><table>.<format> into")
+    gen.add_argument(
+        "--loads", choices=generator.LOADS, default="single",
+        help="single: one file per table (default); daily: <table>/<YYYY-MM-DD>.<format>, one load per day",
+    )  # fmt: skip
     gen.add_argument("--prefix", default="", help="file name prefix, e.g. raw_ for the sample seeds")
     gen.set_defaults(handler=_generate)
 
@@ -220,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pub = commands.add_parser(
         "publish",
-        help="dbt build into a copy of the published DuckDB file, then replace it atomically if every test passed",
+        help="dbt build in the builder database, then publish the marts atomically if every test passed",
         description=publish.__doc__,
     )
     pub.add_argument("--database", help="the published DuckDB file (default: as the dbt profile)")

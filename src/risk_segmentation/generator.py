@@ -9,6 +9,11 @@ Python, so a million customers with ten million orders take seconds.
 The data follows ../shared/spec/RAW_DATA.md, dirt included: every kind of bad
 row the contract lists appears at a small rate (``dirt`` scales all rates; 0
 writes clean data).
+
+Each table is one file, ``<table>.<format>``, or with ``loads="daily"`` (``generate --loads
+daily``) a folder of daily load files, ``<table>/<YYYY-MM-DD>.<format>``, as the contract's load
+batches: every row in the load of the day it became known (see _write_daily). The loads of a
+table together hold exactly the rows of its single file.
 """
 
 from __future__ import annotations
@@ -425,9 +430,36 @@ def _id(prefix: str, number: str, width: int) -> str:
     return f"'{prefix}' || lpad(({number})::varchar, {width}, '0')"
 
 
-def _queries(start: str) -> dict[str, str]:
-    """Pure projections of the drawn tables: row order is kept, so no sort is needed."""
+def _queries(start: str, loads: bool = False) -> dict[str, str]:
+    """Pure projections of the drawn tables: row order is kept, so no sort is needed.
+
+    With ``loads``, each query also gives the columns _write_daily splits on: ``load_second``,
+    the moment the row became known (null when its date is dirt), and ``load_copy`` and
+    ``load_key``, which order a load's rows as the single file does.
+    """
     changed = "(copy_number = 1 and not identical)"  # a later version, not a plain re-export
+    customer_updated = f"created_second + 86400 * (case when {changed} then 200 else 30 end)"
+    order_updated = f"updated_second + (case when {changed} then 2 * 86400 else 0 end)"
+
+    def load(second: str, key: str) -> str:
+        return f",\n            {second} as load_second, copy_number as load_copy, {key} as load_key" if loads else ""
+
+    # A later version is known when it was updated; any other row when it was created, ordered or
+    # requested, unless that date is dirt. An order line comes with the first version of its order.
+    customer_load = load(
+        f"case when {changed} then {customer_updated} when bad_date < 0 then created_second end", "row"
+    )
+    order_load = load(
+        f"case when {changed} then {order_updated} when bad_date < 0 then ordered_second end", "order_number"
+    )
+    line_load = load("order_second", "order_number * 100 + line_number")
+    return_load = load("case when bad_date < 0 then requested_second end", "return_number")
+    order_seconds = (
+        " join (select order_number, case when bad_date < 0 then ordered_second end as order_second"
+        " from order_rows where copy_number = 0) using (order_number)"
+        if loads
+        else ""
+    )
     first, last = FIRST_NAMES.sql("first_name"), LAST_NAMES.sql("last_name")
     mail_name = f"{first} || '.' || replace({last}, ' ', '') || (row + 1)"
     customers = f"""
@@ -449,10 +481,7 @@ def _queries(start: str) -> dict[str, str]:
             end as location,
             coalesce({BAD_DATES.sql("bad_date")}, {_timestamp_text("created_second", "date_format", start)})
                 as created_at,
-            case
-                when {changed} then {_plain_timestamp("created_second + 86400 * 200", start)}
-                else {_plain_timestamp("created_second + 86400 * 30", start)}
-            end as updated_at
+            {_plain_timestamp(customer_updated, start)} as updated_at{customer_load}
         from customer_rows
     """
     orders = f"""
@@ -473,10 +502,9 @@ def _queries(start: str) -> dict[str, str]:
             case when order_number % 97 = 0 then null else 'EUR' end as currency,
             case when delivered_second >= 0 then {_plain_timestamp("delivered_second", start)} end as delivered_at,
             case
-                when {changed} then strftime(timestamp '{start}' + to_seconds(updated_second + 2 * 86400),
-                                             '%Y-%m-%dT%H:%M:%SZ')
-                else {_plain_timestamp("updated_second", start)}
-            end as updated_at
+                when {changed} then strftime(timestamp '{start}' + to_seconds({order_updated}), '%Y-%m-%dT%H:%M:%SZ')
+                else {_plain_timestamp(order_updated, start)}
+            end as updated_at{order_load}
         from order_rows
     """
     order_items = f"""
@@ -487,8 +515,8 @@ def _queries(start: str) -> dict[str, str]:
             {CATEGORIES.sql("category")} as category,
             {VARIANTS.sql("variant")} as variant,
             quantity,
-            {_money("unit_cents")} as unit_price
-        from line_rows
+            {_money("unit_cents")} as unit_price{line_load}
+        from line_rows{order_seconds}
     """
     returns = f"""
         select
@@ -500,17 +528,28 @@ def _queries(start: str) -> dict[str, str]:
             case when not refund_null then {_money("refund_cents")} end as refund_amount,
             {REASONS.sql("reason")} as reason,
             {TRACKING.sql("tracking")} as tracking_confirmed,
-            {RETURN_STATUSES.sql("status")} as status
+            {RETURN_STATUSES.sql("status")} as status{return_load}
         from return_rows
         where kept
     """
     return {"customers": customers, "orders": orders, "order_items": order_items, "returns": returns}
 
 
-def write(config: GeneratorConfig, out_dir: Path, file_format: str = "csv", prefix: str = "") -> dict[str, int]:
-    """Generate and write the four raw tables as ``<prefix><table>.<format>``; return their row counts."""
+LOADS = ("single", "daily")
+
+
+def write(
+    config: GeneratorConfig, out_dir: Path, file_format: str = "csv", prefix: str = "", loads: str = "single"
+) -> dict[str, int]:
+    """Generate and write the four raw tables; return their row counts.
+
+    ``loads="single"`` writes each table as one file ``<prefix><table>.<format>``; ``"daily"``
+    as a folder of daily loads ``<prefix><table>/<YYYY-MM-DD>.<format>`` (see _write_daily).
+    """
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, got {file_format!r}")
+    if loads not in LOADS:
+        raise ValueError(f"loads must be {' or '.join(LOADS)}, got {loads!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("set preserve_insertion_order = true")  # rows are written in the order drawn
@@ -518,8 +557,57 @@ def write(config: GeneratorConfig, out_dir: Path, file_format: str = "csv", pref
         con.register(name, table)
     options = "format csv, header true" if file_format == "csv" else "format parquet, compression zstd"
     counts = {}
-    for name, query in _queries(config.start).items():
-        path = out_dir / f"{prefix}{name}.{file_format}"
-        counts[name] = con.execute(f"copy ({query}) to '{path}' ({options})").fetchone()[0]
+    for name, query in _queries(config.start, loads == "daily").items():
+        if loads == "daily":
+            counts[name] = _write_daily(con, query, config.start, out_dir / f"{prefix}{name}", file_format, options)
+        else:
+            path = out_dir / f"{prefix}{name}.{file_format}"
+            counts[name] = con.execute(f"copy ({query}) to '{path}' ({options})").fetchone()[0]
     con.close()
     return counts
+
+
+def _write_daily(
+    con: duckdb.DuckDBPyConnection, query: str, start: str, folder: Path, file_format: str, options: str
+) -> int:
+    """Write a table as one load file per day with rows, ``<folder>/<YYYY-MM-DD>.<format>``.
+
+    Each row goes to the load of the day it became known (the UTC day of the moment drawn; a
+    ``+01:00`` spelling may show the next day):
+
+    - customers: created_at; a later version (new e-mail and city) on its updated_at day;
+    - orders: ordered_at; the newer version of an order in progress on its updated_at day;
+    - order_items: with the first version of their order;
+    - returns: requested_at.
+
+    An identical re-export goes with its first copy. A row whose date is dirt (unparseable) goes
+    to the table's first load, and the lines of such an order with it. So loads may fall before
+    ``start`` (early sign-ups) or after ``end`` (later versions). Within a load, rows keep the
+    single file's order. Load files already in the folder are deleted first, so a rerun leaves
+    no stale day behind.
+    """
+    folder.mkdir(exist_ok=True)
+    for stale in folder.iterdir():
+        if stale.is_file() and stale.suffix in (".csv", ".parquet"):
+            stale.unlink()
+    con.execute(f"""
+        create or replace temp table load_rows as
+        select * exclude (load_second, load_copy, load_key)
+        from (
+            select
+                *,
+                cast(timestamp '{start}' + to_seconds(coalesce(load_second, min(load_second) over ())) as date)
+                    as load_day
+            from ({query})
+        )
+        order by load_day, load_copy, load_key
+    """)
+    days = [day for (day,) in con.execute("select distinct load_day from load_rows order by 1").fetchall()]
+    for day in days:
+        path = folder / f"{day.isoformat()}.{file_format}"
+        con.execute(
+            f"copy (select * exclude (load_day) from load_rows where load_day = '{day}') to '{path}' ({options})"
+        )
+    rows = con.execute("select count(*) from load_rows").fetchone()[0]
+    con.execute("drop table load_rows")
+    return rows
