@@ -45,4 +45,4 @@ sample: $(BIN)/.installed
 	$(BIN)/risk-segmentation generate --customers 3000 --seed 42 --out seeds/sample --prefix raw_
 
 clean:
-	rm -rf target logs risk_segmentation.duckdb risk_segmentation.building.duckdb parquet parquet.* report.html
+	rm -rf target logs risk_segmentation.duckdb risk_segmentation.*.duckdb risk_segmentation.*.duckdb.* parquet parquet.* report.html

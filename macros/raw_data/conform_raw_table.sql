@@ -9,7 +9,7 @@
         - a missing optional table is built empty, and the log says so; a
           required table without rows stops the build.
         Three more columns account for raw CSV records no reader could split
-        into fields (see raw_csv_layout): file_line_number, the line of the
+        into fields (see raw_csv_groups): file_line_number, the line of the
         file such a record starts on; unreadable_reason; unreadable_record,
         its text. Null on every other row, and outside CSV files. And load_id:
         the load a row arrived in (see raw_table_parts), null when the table
@@ -96,55 +96,71 @@
 {% endmacro %}
 
 
-{% macro raw_csv_layout(table_name, path, csv_records) %}
-    {#- How to read one raw CSV file, from its row in base_shop__csv_records
-        (which reads every file first, with a fixed dialect: see that model):
+{% macro raw_csv_groups(table_name, files, csv_records) %}
+    {#- How to read one raw table's CSV files (`files`, see raw_files), from
+        base_shop__csv_records, which reads every file first with a fixed
+        dialect (see that model): one layout per group of files read together,
         {'header': column names as written, 'read_expression': the DuckDB read
-        of its readable records, columns c0, c1, ... (none when Python read
-        the file: its records are all in csv_records), 'record_count': data
-        records, readable or not}. A file that cannot be read at all stops the
-        build, naming the file and what is wrong. -#}
+        of their readable records, columns c0, c1, ... and filename (none when
+        Python read the file: its records are all in csv_records), 'read_group',
+        'location', 'record_count': data records, readable or not}. A file that
+        cannot be read at all stops the build, naming the file and what is
+        wrong; so does a file csv_records has not read (it is older). -#}
     {%- set query -%}
         select
             record_kind,
             reader,
             reason,
             record_text,
+            source_file,
+            read_group,
             cast(to_json(fields) as varchar) as fields_json,
+            cast(to_json(source_files) as varchar) as files_json,
             record_count,
             read_expression,
             (
-                select count(*) from {{ csv_records }}
-                where source_file = {{ sql_string_literal(path) }} and record_kind = 'unreadable'
+                select count(*) from {{ csv_records }} as unreadable
+                where unreadable.read_group = groups.read_group and unreadable.record_kind = 'unreadable'
             ) as unreadable_count
-        from {{ csv_records }}
-        where source_file = {{ sql_string_literal(path) }} and record_kind in ('header', 'problem')
+        from {{ csv_records }} as groups
+        where source_table = '{{ table_name }}' and record_kind in ('header', 'problem')
+        order by record_kind desc, read_group
     {%- endset -%}
-    {%- set rows = run_query(query).rows -%}
-    {%- if rows | length == 0 -%}
+    {%- set read = [] -%}
+    {%- set layouts = [] -%}
+    {%- for found in run_query(query).rows -%}
+        {%- if found['record_kind'] == 'problem' -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw table '" ~ table_name ~ "': " ~ found['source_file'] ~ " " ~ found['record_text'] ~ "."
+            ) }}
+        {%- endif -%}
+        {%- set group_files = fromjson(found['files_json']) -%}
+        {%- do read.extend(group_files) -%}
+        {%- set location = group_files[0] ~ (" and " ~ (group_files | length - 1) ~ " other file(s)" if group_files | length > 1 else "") -%}
+        {%- if found['reader'] == 'python' -%}
+            {{ log("Raw table '" ~ table_name ~ "': DuckDB's strict CSV reader refused " ~ location ~ " (" ~ found['reason']
+                ~ "; usually CRLF and LF line endings mixed); Python's csv module read it instead, about 20 times"
+                ~ " slower (14 s a million rows). Give the file one kind of line ending (dos2unix) to read it fast.", info=true) }}
+        {%- endif -%}
+        {%- if found['unreadable_count'] > 0 -%}
+            {{ log("Raw table '" ~ table_name ~ "': " ~ found['unreadable_count'] ~ " unreadable record(s) in " ~ location
+                ~ ", rejected with their line numbers (stg_shop__rejected_rows).", info=true) }}
+        {%- endif -%}
+        {%- do layouts.append({
+            'header': fromjson(found['fields_json']),
+            'read_expression': found['read_expression'],
+            'read_group': found['read_group'],
+            'location': location,
+            'record_count': found['record_count'],
+        }) -%}
+    {%- endfor -%}
+    {%- for file in files if file.path not in read -%}
         {{ exceptions.raise_compiler_error(
-            "Raw table '" ~ table_name ~ "': " ~ csv_records ~ " does not describe " ~ path
+            "Raw table '" ~ table_name ~ "': " ~ csv_records ~ " does not describe " ~ file.path
             ~ " (the file is newer than it): build them together, e.g. dbt build --select +base_shop__" ~ table_name ~ "."
         ) }}
-    {%- endif -%}
-    {%- set found = rows[0] -%}
-    {%- if found['record_kind'] == 'problem' -%}
-        {{ exceptions.raise_compiler_error("Raw table '" ~ table_name ~ "': " ~ path ~ " " ~ found['record_text'] ~ ".") }}
-    {%- endif -%}
-    {%- if found['reader'] == 'python' -%}
-        {{ log("Raw table '" ~ table_name ~ "': DuckDB's strict CSV reader refused " ~ path ~ " (" ~ found['reason']
-            ~ "; usually CRLF and LF line endings mixed); Python's csv module read it instead, about 20 times"
-            ~ " slower (14 s a million rows). Give the file one kind of line ending (dos2unix) to read it fast.", info=true) }}
-    {%- endif -%}
-    {%- if found['unreadable_count'] > 0 -%}
-        {{ log("Raw table '" ~ table_name ~ "': " ~ found['unreadable_count'] ~ " unreadable record(s) in " ~ path
-            ~ ", rejected with their line numbers (stg_shop__rejected_rows).", info=true) }}
-    {%- endif -%}
-    {{ return({
-        'header': fromjson(found['fields_json']),
-        'read_expression': found['read_expression'],
-        'record_count': found['record_count'],
-    }) }}
+    {%- endfor -%}
+    {{ return(layouts) }}
 {% endmacro %}
 
 
@@ -167,29 +183,30 @@
     {#- The pieces one raw table is read from, each a dict: location (for
         messages), table_expression (none for a CSV file Python read whole:
         its records are in csv_records), layout (CSV files, see
-        raw_csv_layout), path (CSV files) and load_id, the SQL of the rows'
-        load: a file's name in a folder of loads, the load column in the
-        warehouse (see raw_load_column), else null. Empty when the table is
-        not there. -#}
+        raw_csv_groups) and load_id, the SQL of the rows' load: a file's name
+        in a folder of loads, the load column in the warehouse (see
+        raw_load_column), else null. Empty when the table is not there. -#}
     {%- set parts = [] -%}
     {%- if mode == 'files' -%}
         {%- set found = raw_files(table_name) -%}
-        {%- for file in (found.files if found else []) -%}
-            {%- set load_id = sql_string_literal(file.load_id) if file.load_id is not none else 'null' -%}
-            {%- if found.format == 'csv' -%}
-                {%- set layout = raw_csv_layout(table_name, file.path, csv_records) -%}
-                {%- do parts.append({'location': file.path, 'path': file.path, 'layout': layout,
+        {#- A load's id is its file name; the multi-file reads name each row's
+            file, and DuckDB skips the files a filter on it rules out. -#}
+        {%- set load_id = 'parse_filename(filename)' if found and found.batched else 'null' -%}
+        {%- if found and found.format == 'csv' -%}
+            {%- for layout in raw_csv_groups(table_name, found.files, csv_records) -%}
+                {%- do parts.append({'location': layout.location, 'layout': layout,
                     'table_expression': layout.read_expression, 'load_id': load_id}) -%}
-            {%- else -%}
-                {%- do parts.append({'location': file.path, 'path': file.path, 'layout': none,
-                    'table_expression': read_raw_file(file.path), 'load_id': load_id}) -%}
-            {%- endif -%}
-        {%- endfor -%}
+            {%- endfor -%}
+        {%- elif found -%}
+            {%- set paths = found.files | map(attribute='path') | list -%}
+            {%- do parts.append({'location': paths[0] ~ (" and " ~ (paths | length - 1) ~ " other file(s)" if paths | length > 1 else ""),
+                'layout': none, 'table_expression': read_raw_files(paths), 'load_id': load_id}) -%}
+        {%- endif -%}
     {%- else -%}
         {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
         {%- if found -%}
             {%- set load_column = raw_load_column(table_name, relation) if mode == 'warehouse' else none -%}
-            {%- do parts.append({'location': relation | string, 'path': none, 'layout': none, 'table_expression': relation,
+            {%- do parts.append({'location': relation | string, 'layout': none, 'table_expression': relation,
                 'load_id': 'cast(' ~ adapter.quote(load_column) ~ ' as ' ~ dbt.type_string() ~ ')' if load_column else 'null'}) -%}
         {%- endif -%}
     {%- endif -%}
@@ -283,9 +300,9 @@
                 line_number as file_line_number,
                 reason as unreadable_reason,
                 record_text as unreadable_record,
-                {{ part.load_id }} as load_id
+                {{ part.load_id | replace('(filename)', '(source_file)') }} as load_id
             from {{ csv_records }}
-            where source_file = {{ sql_string_literal(part.path) }} and record_kind in ('record', 'unreadable')
+            where read_group = {{ sql_string_literal(layout.read_group) }} and record_kind in ('record', 'unreadable')
         {%- endset -%}
         {%- do selects.append(select) -%}
     {%- endif -%}

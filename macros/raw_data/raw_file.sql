@@ -56,17 +56,21 @@
 {% endmacro %}
 
 
-{% macro read_raw_file(path) %}
-    {{ return(adapter.dispatch('read_raw_file', 'risk_segmentation')(path)) }}
+{% macro read_raw_files(paths) %}
+    {{ return(adapter.dispatch('read_raw_files', 'risk_segmentation')(paths)) }}
 {% endmacro %}
 
-{% macro default__read_raw_file(path) %}
-    {{ default__raw_paths(path) }}
+{% macro default__read_raw_files(paths) %}
+    {{ default__raw_paths(paths[0]) }}
 {% endmacro %}
 
-{% macro duckdb__read_raw_file(path) %}
-    {#- Parquet carries its own types, cast to text by conform_raw_table: staging
-        owns every parse. CSV files are not read here but through
-        base_shop__csv_records, with a fixed dialect (see raw_csv_layout). -#}
-    read_parquet({{ sql_string_literal(path) }})
+{% macro duckdb__read_raw_files(paths) %}
+    {#- Parquet files, read together (columns matched by name: a later load
+        may add one), each row with its file's name. Parquet carries its own
+        types, cast to text by conform_raw_table: staging owns every parse.
+        CSV files are not read here but through base_shop__csv_records, with a
+        fixed dialect (see raw_csv_groups). -#}
+    read_parquet([
+        {%- for path in paths %}{{ sql_string_literal(path) }}{{ ", " if not loop.last }}{% endfor -%}
+    ], filename = true, union_by_name = true)
 {% endmacro %}

@@ -44,14 +44,14 @@ def test_a_missing_required_table_names_the_table(run_dbt, minimal_folder: Path)
     result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
     assert result.returncode != 0
     assert "Raw table 'customers' not found" in result.output
-    assert "customers.csv or customers.parquet" in result.output
+    assert "customers.csv, customers.parquet or a folder customers/" in result.output
 
 
 def test_a_table_in_two_formats_is_refused(run_dbt, minimal_folder: Path) -> None:
     write_csv(minimal_folder / "customers.parquet", "select 'c1' as customer_id")
     result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
     assert result.returncode != 0
-    assert "holds both customers.csv and customers.parquet" in result.output
+    assert "holds customers.csv and customers.parquet for raw table 'customers'; keep one" in result.output
 
 
 @pytest.mark.parametrize(

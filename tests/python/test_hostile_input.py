@@ -29,10 +29,13 @@ ORDER = b"o1,c1,2024-01-01,paid,10"
 ROWS_MODEL = {"customers": "customer", "orders": "order", "order_items": "order_item", "returns": "return"}
 CLEAN_MODEL = {"customers": "customers", "orders": "orders", "order_items": "order_items", "returns": "returns"}
 
-# Only the staging models, and of their tests the ones that account for rows and check reasons.
+# Only the staging models and the counted orders (the orphan flag), and of their tests the ones that
+# account for rows and check reasons.
 SELECT = [
     "--select",
     "path:models/staging/shop,resource_type:model",
+    "int_as_of_date",
+    "int_counted_orders",
     "test_name:accounts_for_every_row",
     "path:models/staging/shop,test_name:accepted_values",
     "test_name:true_for_at_most",

@@ -1,6 +1,9 @@
-"""Write, audit, publish: a reader holding the published file keeps working during a build, a
-build with a failing test leaves the published marts unchanged, one publish runs at a time,
-a signalled or killed publish leaves no dbt behind, and publish finds the project's profile."""
+"""Write, audit, publish: dbt builds in place in a builder database that nothing copies, and the
+published file holds only the marts (the history among them); a reader holding the published file
+keeps working during a build, a build with a failing test leaves the published file as it was and
+its marts and history do not reach a later publish, an old-design published file keeps its
+history, a damaged builder is named, one publish runs at a time, a signalled or killed publish
+leaves no dbt behind, and publish finds the project's profile."""
 
 from __future__ import annotations
 
@@ -25,6 +28,10 @@ CLI = Path(sys.executable).parent / "risk-segmentation"
 # A publish of one seed (about 20 s): enough to see it run, lock and publish.
 QUICK = ("--select", "rfm_segment_map", "--indirect-selection", "cautious")
 EXIT_BUSY = 75  # publish.py: another publish of the same file is running
+PUBLISHED_MARTS = [
+    "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments",
+    "customer_segments", "segment_transitions", "segment_backtest",
+]  # fmt: skip
 
 
 def run_publish(
@@ -85,6 +92,27 @@ def kill_leftovers() -> Iterator[Callable[[Path], None]]:
                 os.kill(pid, signal.SIGKILL)
 
 
+def builder(database: Path) -> Path:
+    return database.with_name(f"{database.stem}.builder.duckdb")
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def history_by_date(database: Path) -> dict[str, int]:
+    return dict(
+        query(database, "select cast(valid_from as varchar), count(*) from customer_segments_history group by all")
+    )
+
+
+def file_state(database: Path) -> dict[str, object]:
+    """What a reader of the published file could tell apart: its bytes, inode and modification time."""
+    status = database.stat()
+    return {"md5": hashlib.md5(database.read_bytes()).hexdigest(), "inode": status.st_ino, "mtime": status.st_mtime_ns}
+
+
 def fingerprint(folder: Path) -> dict[str, str]:
     """md5 of every file under folder (links followed)."""
     return {
@@ -103,13 +131,44 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
-def test_a_reader_keeps_working_while_a_build_publishes(published: Path, tmp_path: Path) -> None:
+def test_the_published_file_holds_the_marts_and_the_history_and_nothing_the_builder_keeps(
+    published: Path, tmp_path: Path
+) -> None:
+    tables = query(published, "select table_schema, table_name, table_type from information_schema.tables")
+    assert {schema for schema, _, _ in tables} == {"main", "main_seeds"}, "no staging or intermediate schema"
+    assert {name for schema, name, _ in tables if schema == "main_seeds"} == {"rfm_segment_map", "risk_value_quadrants"}
+    marts = {name for schema, name, _ in tables if schema == "main"}
+    assert marts == {*PUBLISHED_MARTS, "customer_segments_history", "audit_customer_segments"}
+    assert {kind for _, _, kind in tables} == {"BASE TABLE"}, "the audit view is published as its rows"
+    customers = query(published, "select cast(max(as_of_date) as varchar), count(*) from customer_segments")
+    assert history_by_date(published) == dict(customers), "a first build records every customer"
+    assert query(published, "select count(*) from audit_customer_segments") == [(0,)]
+    nullable = "select table_name, column_name from information_schema.columns where is_nullable = 'NO' order by all"
+    assert query(published, nullable) == query(
+        builder(published), nullable.replace("where", "where table_schema = 'main' and")
+    )
+    # The builder keeps the rest, for the next build.
+    schemas = {row[0] for row in query(builder(published), "select schema_name from information_schema.schemata")}
+    assert {"main", "main_staging", "main_intermediate", "main_seeds"} <= schemas
+    # export reads the published file alone: the segment names come from the published seeds.
+    from risk_segmentation import cli
+
+    out = tmp_path / "at_risk.csv"
+    assert cli.main(["export", "--database", str(published), "--segment", "at_risk", "--out", str(out)]) == 0
+    assert out.read_text().startswith("customer_id,")
+
+
+def test_a_reader_keeps_working_while_a_build_publishes_without_copying_the_builder(
+    published: Path, tmp_path: Path
+) -> None:
     reader = duckdb.connect(str(published), read_only=True)
     before = reader.sql("select distinct as_of_date from rfm_segments").fetchall()
+    builder_inode = builder(published).stat().st_ino
     log = tmp_path / "publish.log"
     build = run_publish(PROJECT_DIR, published, "--vars", "{as_of_date: 2024-06-30}", log=log)
     reads = 0
     while build.poll() is None:
+        assert not (published.parent / "shop.building.duckdb").exists(), "no copy of the database to build in"
         # The held connection and new ones opened mid-build both answer.
         assert reader.sql("select count(*) from customer_segments").fetchall()[0][0] > 0
         with duckdb.connect(str(published), read_only=True) as fresh:
@@ -124,29 +183,45 @@ def test_a_reader_keeps_working_while_a_build_publishes(published: Path, tmp_pat
         assert after.sql("select distinct as_of_date from rfm_segments").fetchall() == [(date(2024, 6, 30),)]
         parquet = published.parent / "parquet" / "customer_segments.parquet"
         assert after.sql(f"select distinct as_of_date from '{parquet}'").fetchall() == [(date(2024, 6, 30),)]
-    assert not (published.parent / "shop.building.duckdb").exists()
+    assert builder(published).stat().st_ino == builder_inode, "dbt built in place: the builder was not copied"
+    assert not (published.parent / "shop.publishing.duckdb").exists()
+    assert not (published.parent / "shop.builder.duckdb.unpublished").exists()
 
 
-def test_a_build_with_a_failing_test_leaves_the_published_marts_unchanged(published: Path, tmp_path: Path) -> None:
+def test_a_failed_build_leaves_the_published_file_as_it_was_and_reaches_no_later_publish(
+    published: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR, project, ignore=shutil.ignore_patterns(".venv", "target", "logs", "*.duckdb", ".git", "parquet*")
     )
     (project / "tests" / "assert_this_build_fails.sql").write_text("select 1 as failure\n")
-    before = fingerprint(published.parent / "parquet") | {"db": hashlib.md5(published.read_bytes()).hexdigest()}
-    done = run_publish(project, published, "--vars", "{as_of_date: 2024-03-31}")
+    history = history_by_date(published)
+    as_of = query(published, "select distinct cast(as_of_date as varchar) from customer_segments")
+    before = fingerprint(published.parent / "parquet") | file_state(published)
+    # A later as-of date: every model builds and the history appends that date, in the builder.
+    done = run_publish(project, published, "--vars", "{as_of_date: 2025-03-31}")
     assert done.returncode != 0
     assert "assert_this_build_fails" in done.stdout
     assert "are unchanged" in done.stderr
-    after = fingerprint(published.parent / "parquet") | {"db": hashlib.md5(published.read_bytes()).hexdigest()}
-    assert after == before
-    assert not (published.parent / "shop.building.duckdb").exists()
+    assert fingerprint(published.parent / "parquet") | file_state(published) == before
+    assert not (published.parent / "shop.publishing.duckdb").exists()
+    assert "2025-03-31" in history_by_date(builder(published)), "the failed build's versions are in the builder"
+
+    # The next publish builds a seed only: it publishes the last published marts and history, not the failed
+    # build's, and the history records the next builds from where the published one stands.
+    done = run_publish(PROJECT_DIR, published, *QUICK, options=["--no-parquet"])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "was not published: its marts become the published ones again" in done.stdout
+    assert history_by_date(published) == history_by_date(builder(published)) == history
+    assert query(published, "select distinct cast(as_of_date as varchar) from customer_segments") == as_of
 
 
 def test_a_second_publish_stops_at_once_while_one_is_running(tmp_path: Path) -> None:
     database = tmp_path / "shop.duckdb"
-    building = tmp_path / "shop.building.duckdb"
-    building.write_bytes(b"the running publish's build")
+    running_files = {tmp_path / "shop.builder.duckdb": b"its builder", tmp_path / "shop.publishing.duckdb": b"its copy"}
+    for path, content in running_files.items():
+        path.write_bytes(content)
     with (tmp_path / "shop.duckdb.publish.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the running publish holds it
         lock.write(f"{os.getpid()}\n")
@@ -157,7 +232,7 @@ def test_a_second_publish_stops_at_once_while_one_is_running(tmp_path: Path) -> 
     assert done.returncode == EXIT_BUSY, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"another publish of {database} is running (pid {os.getpid()}" in done.stderr
     assert elapsed < 15, "it stopped at once, without running dbt"
-    assert building.read_bytes() == b"the running publish's build", "the running publish's file is untouched"
+    assert {path: path.read_bytes() for path in running_files} == running_files, "the running publish's files"
     assert not database.exists()
 
 
@@ -177,7 +252,8 @@ def test_a_signalled_publish_stops_its_dbt_and_publishes_nothing(
     assert processes_mentioning(folder) == []
     assert returncode == 128 + signal_number, log.read_text()[-3000:]
     assert f"stopped by {signal.Signals(signal_number).name}" in log.read_text()
-    assert not (folder / "shop.building.duckdb").exists()
+    assert not (folder / "shop.publishing.duckdb").exists()
+    assert (folder / "shop.builder.duckdb.unpublished").exists(), "the next publish resets the builder's marts"
     after = fingerprint(folder / "parquet") | {"db": hashlib.md5(published.read_bytes()).hexdigest()}
     assert after == before
 
@@ -199,7 +275,7 @@ def test_a_killed_publish_takes_its_dbt_along_and_the_next_publish_runs(
     assert processes_mentioning(tmp_path) == []
     done = run_publish(PROJECT_DIR, database, *QUICK, options=["--no-parquet"])
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert not (tmp_path / "shop.building.duckdb").exists(), "the killed publish's building file is gone"
+    assert not (tmp_path / "shop.publishing.duckdb").exists()
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.sql("select count(*) from main_seeds.rfm_segment_map").fetchall()[0][0] > 0
 
@@ -217,6 +293,47 @@ def test_publish_finds_the_project_profile_by_itself(tmp_path: Path, where: str)
     assert f"== published {database}" in done.stdout
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.sql("select count(*) from main_seeds.rfm_segment_map").fetchall()[0][0] > 0
+
+
+def test_a_published_file_of_the_earlier_design_keeps_its_history(published: Path, tmp_path: Path) -> None:
+    """Before the builder, the published file was the whole database, the segment history in it: with
+    no builder yet, publish starts one from it, once."""
+    database = tmp_path / "shop.duckdb"
+    with duckdb.connect() as con:  # everything dbt made, as the earlier design published it
+        con.execute(f"attach '{builder(published)}' as shop (read_only)")
+        con.execute(f"attach '{database}' as earlier")
+        con.execute("copy from database shop to earlier")
+        con.execute(  # a version recorded by an earlier publish
+            "insert into earlier.customer_segments_history select * replace (date '2024-12-01' as valid_from)"
+            " from earlier.customer_segments_history"
+            " where customer_id in (select min(customer_id) from earlier.customer_segments)"
+        )
+    history = history_by_date(database)
+    assert "2024-12-01" in history
+    done = run_publish(PROJECT_DIR, database, *QUICK, options=["--no-parquet"])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"no builder yet: copying {database}" in done.stdout
+    assert history_by_date(database) == history_by_date(builder(database)) == history
+    assert query(database, "select count(*) from information_schema.schemata where schema_name = 'main_staging'") == [
+        (0,)
+    ]
+    inode = builder(database).stat().st_ino
+    again = run_publish(PROJECT_DIR, database, *QUICK, options=["--no-parquet"])
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "no builder yet" not in again.stdout
+    assert builder(database).stat().st_ino == inode
+
+
+def test_a_damaged_builder_is_named_and_publish_says_to_delete_it(tmp_path: Path) -> None:
+    database = tmp_path / "shop.duckdb"
+    database.write_bytes(b"the published file")
+    builder(database).write_bytes(b"not a DuckDB file" * 1000)
+    done = run_publish(PROJECT_DIR, database, *QUICK, options=["--no-parquet"])
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"the builder database {builder(database)} is damaged" in done.stderr
+    assert "Delete it" in done.stderr
+    assert "== building" not in done.stdout, "dbt did not run"
+    assert database.read_bytes() == b"the published file"
 
 
 def test_an_impossible_unquoted_date_in_vars_is_named_before_dbt_runs(tmp_path: Path, capsys) -> None:

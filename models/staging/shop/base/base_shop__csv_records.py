@@ -3,9 +3,11 @@
 For each raw CSV file in var raw_data_dir (<table>.csv, or every load file
 <table>/*.csv of a batched table), one table of:
 
-- its `header` (line 1): the column names as written, the number of data
-  records, and `read_expression`, the DuckDB read of its readable records
-  that the base model selects from;
+- a `header` per read group (line 1): the column names as written, the files
+  of the group, the number of data records, and `read_expression`, the DuckDB
+  read of their readable records that the base model selects from. The load
+  files of a table that share one header line form one group, read in one
+  pass (one read per file cost 12 ms a file in every query of the base view);
 - every `unreadable` record, with the line of the file it starts on, the
   reason and its text: a record DuckDB's strict reader refuses (wrong field
   count, broken quoting, invalid UTF-8, over 2 MB);
@@ -39,7 +41,8 @@ import pyarrow as pa
 SCHEMA = pa.schema(
     [
         ("source_table", pa.string()),
-        ("source_file", pa.string()),  # the file's path, as the base models name it
+        ("source_file", pa.string()),  # the file's path, as the base models name it (header: the group's first)
+        ("read_group", pa.string()),  # <table>:<n>, the files read together
         ("record_kind", pa.string()),  # header, unreadable, record, problem
         ("reader", pa.string()),  # duckdb (strict, parallel) or python (csv module)
         ("line_number", pa.int64()),  # the file's line the record starts on
@@ -48,6 +51,7 @@ SCHEMA = pa.schema(
         ("fields", pa.list_(pa.string())),  # header: column names; record: values
         ("record_count", pa.int64()),  # header: data records, readable or not
         ("read_expression", pa.string()),  # header, duckdb: the read of the readable records
+        ("source_files", pa.list_(pa.string())),  # header: every file of the group
     ]
 )
 BATCH_ROWS = 100_000
@@ -75,8 +79,18 @@ def model(dbt, session):
     rows = []
     fallbacks = []
     for table in meta.get("raw_tables") or []:
-        for number, path in enumerate(csv_files(folder, table)):
-            read_file(session, (table, path, number), delimiter, rows, fallbacks)
+        groups: dict[tuple, list[str]] = {}  # files by header line, in name order
+        for path in csv_files(folder, table):
+            if os.path.getsize(path) == 0:
+                rows.append(row((table, path, path), "problem", text=EMPTY_FILE))
+                continue
+            header, problem = read_header(path, delimiter)
+            if problem:
+                rows.append(row((table, path, path), "problem", text=problem))
+                continue
+            groups.setdefault(tuple(header), []).append(path)
+        for number, (header, paths) in enumerate(groups.items()):
+            read_group(session, table, f"{table}:{number}", paths, list(header), delimiter, rows, fallbacks)
     return pa.RecordBatchReader.from_batches(SCHEMA, batches(rows, fallbacks, delimiter))
 
 
@@ -100,11 +114,15 @@ def csv_files(folder: str, table: str) -> list[str]:
     return single + sorted(f"{loads}/{name}" for name in os.listdir(loads) if name.endswith(".csv"))
 
 
+EMPTY_FILE = "is empty (0 bytes): it has no header line naming its columns"
+
+
 def row(source, kind, reader="duckdb", line=None, reason=None, text=None, fields=None, count=None, read=None):
-    table, path, _ = source
+    table, path, group = source
     return {
         "source_table": table,
         "source_file": path,
+        "read_group": group,
         "record_kind": kind,
         "reader": reader,
         "line_number": line,
@@ -113,6 +131,7 @@ def row(source, kind, reader="duckdb", line=None, reason=None, text=None, fields
         "fields": fields,
         "record_count": count,
         "read_expression": read,
+        "source_files": None,
     }
 
 
@@ -125,37 +144,53 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_file(session, source, delimiter, rows, fallbacks) -> None:
-    table, path, number = source
-    if os.path.getsize(path) == 0:
-        rows.append(row(source, "problem", text="is empty (0 bytes): it has no header line naming its columns"))
-        return
-    header, problem = read_header(path, delimiter)
-    if problem:
-        rows.append(row(source, "problem", text=problem))
-        return
+def read_group(session, table, group, paths, header, delimiter, rows, fallbacks) -> None:
+    """Files that share a header: the clean ones read together, each other one alone storing its
+    rejects (DuckDB 2.0 stores no rejects in a read of five files or more), and a file the strict
+    reader refuses whole by Python's csv module."""
     columns = [f"c{i}" for i in range(len(header))]
-    read = (
-        f"read_csv({sql_literal(path)}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"',"
-        " header = true, auto_detect = false, strict_mode = true,"
-        " columns = {" + ", ".join(f"'{column}': 'VARCHAR'" for column in columns) + "}"
-    )
-    # The count here and every read of the base model must skip the same
-    # records, so they read alike: every column, whatever a query selects
-    # (DuckDB checks UTF-8 only in the columns it reads; hash() is never null,
-    # a filter the optimizer cannot drop), and storing rejects (with
-    # ignore_errors instead, DuckDB also skips the record after text behind a
-    # closing quote). The base model's reads store theirs in a temporary
-    # table of their own connection, unread.
+    # Every read of the base model must skip the same records as the reads here, so they read
+    # alike: every column, whatever a query selects (DuckDB checks UTF-8 only in the columns it
+    # reads; hash() is never null, a filter the optimizer cannot drop).
     every_column = f"hash({', '.join(columns)}) is not null"
 
-    def read_storing_rejects(name: str) -> str:
+    def read(files: list[str], options: str = "") -> str:
+        listed = "[" + ", ".join(sql_literal(path) for path in files) + "]"
         return (
-            f"{read}, store_rejects = true, rejects_table = '{name}_rejects',"
-            f" rejects_scan = '{name}_scans', rejects_limit = 0) where {every_column}"
+            f"read_csv({listed}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"',"
+            " header = true, auto_detect = false, strict_mode = true, filename = true,"
+            " columns = {" + ", ".join(f"'{column}': 'VARCHAR'" for column in columns) + "}"
+            f"{options}) where {every_column}"
         )
 
-    name = f"{table}_{number}"  # the temporary rejects tables of this file
+    def header_row(files: list[str], count: int, expression: str) -> dict:
+        head = row((table, files[0], group), "header", line=1, fields=header, count=count, read=expression)
+        return {**head, "source_files": files}
+
+    if len(paths) > 1:
+        # Each file is checked alone: a strict read of five files or more skips a record left in an
+        # open quote at the end of a file without an error (DuckDB 2.0). The clean files are then
+        # read together, so the base view reads them in one pass; a file holding an unreadable
+        # record is read alone, storing its rejects.
+        counts = {path: strict_count(session, read([path])) for path in paths}
+        clean = [path for path in paths if counts[path] is not None]
+        if clean:
+            total = sum(counts[path] for path in clean)
+            rows.append(header_row(clean, total, f"(select * from {read(clean)})"))
+        for number, path in enumerate(path for path in paths if counts[path] is None):
+            read_group(session, table, f"{group}:{number}", [path], header, delimiter, rows, fallbacks)
+        return
+
+    # One file: a strict read storing its rejects (ignore_errors instead would also skip the record
+    # after text behind a closing quote). The base model's reads store theirs in a temporary table of
+    # their own connection, unread.
+    path = paths[0]
+    name = group.replace(":", "_")  # the temporary rejects tables of this file
+
+    def read_storing_rejects(prefix: str) -> str:
+        options = f", store_rejects = true, rejects_table = '{prefix}_rejects', rejects_scan = '{prefix}_scans'"
+        return read(paths, options + ", rejects_limit = 0")
+
     rejects, scans = f"csv_scan_{name}_rejects", f"csv_scan_{name}_scans"
     try:
         session.execute(f"drop table if exists temp.main.{rejects}")
@@ -168,13 +203,13 @@ def read_file(session, source, delimiter, rows, fallbacks) -> None:
         ).fetchall()
     except Exception as error:  # noqa: BLE001 - any refusal of the strict reader: read exactly in Python
         cause = str(error).strip().splitlines()[0]
-        fallbacks.append((source, len(header), cause))
+        fallbacks.append(((table, path, group), len(header), cause))
         return
     starts = [record_start(path, position) for _, position, _, _ in errors]
     lines = line_numbers(path, starts)
     unreadable = [
         row(
-            source,
+            (table, path, group),
             "unreadable",
             line=lines[start],
             reason=first_reason(DUCKDB_REASONS.get(error_type, "unparseable_record") for error_type in types),
@@ -182,17 +217,17 @@ def read_file(session, source, delimiter, rows, fallbacks) -> None:
         )
         for (_, _, types, text), start in zip(errors, starts, strict=True)
     ]
-    rows.append(
-        row(
-            source,
-            "header",
-            line=1,
-            fields=header,
-            count=readable + len(unreadable),
-            read=f"(select * from {read_storing_rejects(f'csv_read_{name}')})",
-        )
-    )
+    count = readable + len(unreadable)
+    rows.append(header_row(paths, count, f"(select * from {read_storing_rejects(f'csv_read_{name}')})"))
     rows.extend(unreadable)
+
+
+def strict_count(session, read: str) -> int | None:
+    """The records of a strict read, or None when it meets an unreadable one."""
+    try:
+        return session.execute(f"select count(*) from {read}").fetchall()[0][0]
+    except Exception:  # noqa: BLE001 - the read refused a record
+        return None
 
 
 def read_header(path, delimiter):
@@ -311,5 +346,5 @@ def python_read(source, width, cause, delimiter):
                 yield pa.RecordBatch.from_pylist(out, schema=SCHEMA)
                 out = []
     header = read_header(path, delimiter)[0]
-    out.append(row(source, "header", "python", 1, cause, fields=header, count=count))
+    out.append({**row(source, "header", "python", 1, cause, fields=header, count=count), "source_files": [path]})
     yield pa.RecordBatch.from_pylist(out, schema=SCHEMA)
