@@ -1,7 +1,10 @@
 """The same numbers on Postgres: build the project on a throwaway cluster and compare every mart
 with the DuckDB build of the same raw data, row for row. The raw data is the shipped sample plus
 a few customers whose average order value is an exact half in the fifth decimal
-(money_half_cases.py): both engines must round it half away from zero."""
+(money_half_cases.py): both engines must round it half away from zero. On Postgres the raw tables
+carry an EL tool's load column (Airbyte's) and arrive in two loads: the first build stages the
+first load, the second build the second load only, incrementally; DuckDB builds every row at once
+from the files. Both at the same as-of date, so the history holds one version per customer."""
 
 from __future__ import annotations
 
@@ -58,16 +61,44 @@ def run_dbt(tmp: Path, env: dict[str, str], *args: str) -> str:
     return completed.stdout
 
 
+LOAD_COLUMN = "_airbyte_extracted_at"  # found by the project without configuration
+SECOND_LOAD = 0.2  # the share of each raw table's rows, the last in its file, that arrive second
+
+
 def load_raw_tables(connection, schema: str, raw_dir: Path) -> None:
-    """Copy the raw CSV files (<table>.csv) into a schema as text tables (warehouse mode)."""
+    """Copy the raw CSV files (<table>.csv) into a schema as text tables (warehouse mode), each row
+    with its load time; the rows of the second load wait in <schema>_later (see add_second_load)."""
     with connection.cursor() as cursor:
         cursor.execute(f"create schema {schema}")
+        cursor.execute(f"create schema {schema}_later")
         for table in TABLES:
             path = raw_dir / f"{table}.csv"
             columns = path.open().readline().strip().split(",")
-            cursor.execute(f"create table {schema}.{table} ({', '.join(f'{c} text' for c in columns)})")
+            cursor.execute(
+                f"create table {schema}.{table} ({', '.join(f'{c} text' for c in columns)},"
+                f" {LOAD_COLUMN} timestamptz, _row bigserial)"
+            )
             with path.open() as rows:
-                cursor.copy_expert(f"copy {schema}.{table} from stdin with (format csv, header true)", rows)
+                cursor.copy_expert(
+                    f"copy {schema}.{table} ({', '.join(columns)}) from stdin with (format csv, header true)", rows
+                )
+            cursor.execute(
+                f"""update {schema}.{table} set {LOAD_COLUMN} = case
+                    when _row > (select (1 - {SECOND_LOAD}) * max(_row) from {schema}.{table})
+                    then timestamptz '2024-06-02 00:00:00+00' else timestamptz '2024-06-01 00:00:00+00' end"""
+            )
+            cursor.execute(
+                f"create table {schema}_later.{table} as select * from {schema}.{table}"
+                f" where {LOAD_COLUMN} = timestamptz '2024-06-02 00:00:00+00'"
+            )
+            cursor.execute(f"delete from {schema}.{table} where {LOAD_COLUMN} = timestamptz '2024-06-02 00:00:00+00'")
+    connection.commit()
+
+
+def add_second_load(connection, schema: str) -> None:
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"insert into {schema}.{table} select * from {schema}_later.{table}")
     connection.commit()
 
 
@@ -122,6 +153,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
         "--vars",
         f"{{raw_data_dir: '{raw_dir}'}}",
     )
+    with duckdb.connect(str(duckdb_file), read_only=True) as con:
+        as_of_date = con.execute("select max(as_of_date) from main_intermediate.int_as_of_date").fetchone()[0]
+    postgres_vars = f"{{raw_schema: shop_raw, as_of_date: '{as_of_date}'}}"
     with postgres_server.postgres_cluster() as pg_env:
         connection = psycopg2.connect(
             host=pg_env["PGHOST"], port=pg_env["PGPORT"], user=pg_env["PGUSER"], dbname=pg_env["PGDATABASE"]
@@ -131,10 +165,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
             cursor.execute(f"create role {BI_ROLE} login")
         connection.commit()
         postgres_env = {**pg_env, "DBT_TARGET": "postgres", "RISK_SEGMENTATION_BI_ROLES": BI_ROLE}
-        run_dbt(tmp / "postgres", postgres_env, "--vars", "{raw_schema: shop_raw}")
-        # A second build takes the incremental path on Postgres too (keys to recompute in a
-        # temporary table, their rows deleted and appended); with nothing new it changes no row.
-        again = run_dbt(tmp / "postgres_again", postgres_env, "--vars", "{raw_schema: shop_raw}")
+        run_dbt(tmp / "postgres", postgres_env, "--vars", postgres_vars)
+        # The second load arrives: the second build stages it alone and recomputes incrementally
+        # (keys to recompute in a temporary table, their rows deleted and appended).
+        add_second_load(connection, "shop_raw")
+        again = run_dbt(tmp / "postgres_again", postgres_env, "--vars", postgres_vars)
+        assert "Incremental stg_shop__order_rows: staging the loads of orders after 2024-06-01 00:00:00+00." in again
         assert "Incremental int_customer_return_metrics: recomputing the customers with rows staged" in again
         with connection.cursor() as cursor:
             cursor.execute("set search_path to analytics, analytics_staging")
