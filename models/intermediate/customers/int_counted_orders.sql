@@ -3,7 +3,7 @@
 -- the customer export does not know the ordering customer (kept: the order
 -- still happened). Every metric downstream reads orders through this model.
 -- Incremental by order
--- (macros/incremental/rows_to_refresh.sql).
+-- (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('order_id', 'customers') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 

@@ -4,7 +4,7 @@
 -- unknown customer id that placed a counted order (orphan orders count: the
 -- purchase happened). Customers without a counted order stay in with
 -- frequency 0. Incremental by customer (macros/incremental/
--- rows_to_refresh.sql); int_customer_order_metrics adds the days.
+-- incremental_builds.sql); int_customer_order_metrics adds the days.
 {%- set scope = refresh_scope('customer_id', 'customers') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 

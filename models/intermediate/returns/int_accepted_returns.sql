@@ -4,7 +4,7 @@
 -- carries what the return patterns read: the value returned, whether it came
 -- within var quick_return_hours of delivery, whether tracking was explicitly
 -- not confirmed, and whether its reason is missing or vague. Incremental by
--- order (macros/incremental/rows_to_refresh.sql).
+-- order (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('order_id', 'orders') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 

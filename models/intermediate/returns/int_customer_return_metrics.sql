@@ -2,7 +2,7 @@
 -- section 6): counted orders, orders with an accepted return, the return
 -- rate, returns, refunded and ordered value, the last return, the average
 -- value of kept orders and the lifetime value after refunds. Incremental by
--- customer (macros/incremental/rows_to_refresh.sql).
+-- customer (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('customer_id', 'customers_and_lines') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 

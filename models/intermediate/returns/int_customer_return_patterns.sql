@@ -8,7 +8,7 @@
 -- escalation_min_returns of them, each worth more than the one before);
 -- returned goods from var return_categories_min or more categories.
 -- pattern_flags counts the patterns present (0-5). Incremental by customer
--- (macros/incremental/rows_to_refresh.sql).
+-- (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('customer_id', 'customers_and_lines') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 

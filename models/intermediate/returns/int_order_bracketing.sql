@@ -5,7 +5,7 @@
 -- not variants. One row per bracketing order, 2% of the orders: with one row
 -- per order with a variant line (about 40M at L), bracketing took 60 s of a
 -- full build, against 23 s. A function of one order's lines, so incremental
--- by order (macros/incremental/rows_to_refresh.sql): a daily build groups
+-- by order (macros/incremental/incremental_builds.sql): a daily build groups
 -- the lines of the changed orders only, and int_customer_return_patterns counts
 -- these rows per customer. Grouped per customer from the lines, a daily
 -- build regrouped every line of every changed customer: 30% of the lines

@@ -3,7 +3,7 @@
 -- A table, unlike the other staging models (dbt_project.yml, &staged_by_key): raw rows
 -- are parsed once here, then read by the clean model, the rejected-rows model and the tests.
 -- Incremental: a daily build parses only the rows of the keys in new loads of a batched
--- raw table (see macros/incremental/raw_rows_to_stage.sql) and replaces their rows.
+-- raw table (see macros/incremental/incremental_builds.sql) and replaces their rows.
 
 with
 
