@@ -3,7 +3,7 @@
 Each method reads the raw Parquet files of one generated shop (`--dirt 0`: clean rows, real-world
 spellings and date formats) and writes one row per purchaser with recency, frequency, monetary,
 the R, F and M scores, the RFM segment and the at-risk flag, under the project's rules
-(../shared/spec/SEGMENTATION.md sections 1-5, default vars). duckdb_sql, polars_lazy and pandas
+(docs/definitions.md sections 1-5, default vars). duckdb_sql, polars_lazy and pandas
 trust the rows to be clean, as users who know their data is clean would; duckdb_rules applies the
 project's staging rules to every raw order first (see its docstring), so it gives the project's
 results on a dirty shop too: the floor of what the project's rules cost. All of them:

@@ -6,7 +6,7 @@ the same bytes. Numbers and vocabulary codes are drawn with vectorised numpy;
 DuckDB turns codes into text and writes the files. Nothing loops over rows in
 Python, so a million customers with ten million orders take seconds.
 
-The data follows ../shared/spec/RAW_DATA.md, dirt included: every kind of bad
+The data follows docs/raw-data-contract.md, dirt included: every kind of bad
 row the contract lists appears at a small rate (``dirt`` scales all rates; 0
 writes clean data).
 

@@ -70,7 +70,7 @@ from pathlib import Path
 
 import duckdb
 
-# The marts BI and campaign tools read (spec section 9 and the ones added since),
+# The marts BI and campaign tools read (docs/definitions.md §9 and the ones added since),
 # also published as Parquet files for tools that prefer files.
 PUBLISHED_MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments",

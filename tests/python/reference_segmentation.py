@@ -1,7 +1,7 @@
 """An independent recomputation of the headline segmentation outputs, in plain pandas.
 
 Reads the raw ``customers.csv`` and ``orders.csv`` of a file-mode folder and
-applies the rules of ``../shared/spec/RAW_DATA.md``, ``SEGMENTATION.md``
+applies the rules of ``docs/raw-data-contract.md``, ``docs/definitions.md``
 (sections 1-5) and ``DECISIONS.md`` without SQL, so the dbt marts can be
 checked against a second implementation:
 

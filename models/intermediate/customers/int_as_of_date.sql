@@ -1,5 +1,5 @@
--- The one day every metric and segment of this build is evaluated on (spec
--- section 1): var as_of_date when set, else the day after the latest counted
+-- The one day every metric and segment of this build is evaluated on (docs/definitions.md
+-- §1): var as_of_date when set, else the day after the latest counted
 -- order, so a build over a fixed dataset gives the same result on any day.
 -- With no counted order at all, the current date. Reads the staged order rows
 -- (their clean rows are stg_shop__orders) rather than stg_shop__orders: that

@@ -1,4 +1,4 @@
--- The orders that count (spec section 2): a status in var
+-- The orders that count (docs/definitions.md §2): a status in var
 -- counted_order_statuses, ordered on or before the as-of date, flagged when
 -- the customer export does not know the ordering customer (kept: the order
 -- still happened). Every metric downstream reads orders through this model.

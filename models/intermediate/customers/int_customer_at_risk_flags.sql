@@ -1,4 +1,4 @@
--- Which purchasing customers are at risk (spec section 4, reference 001):
+-- Which purchasing customers are at risk (docs/definitions.md §4):
 -- more days since the last counted order than the recency threshold, and no
 -- more counted orders than the frequency threshold. Strictly above on
 -- recency, at or below on frequency.

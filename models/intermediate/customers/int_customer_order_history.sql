@@ -1,5 +1,5 @@
--- Each customer's counted orders and refunds up to the as-of date (spec
--- sections 1-2), the part of the order metrics that does not move with the
+-- Each customer's counted orders and refunds up to the as-of date (docs/definitions.md
+-- §1-2), the part of the order metrics that does not move with the
 -- as-of date: one row per customer of the customer export, plus one per
 -- unknown customer id that placed a counted order (orphan orders count: the
 -- purchase happened). Customers without a counted order stay in with

@@ -1,4 +1,4 @@
--- Each customer's order metrics as of the as-of date (spec sections 1-2), one
+-- Each customer's order metrics as of the as-of date (docs/definitions.md §1-2), one
 -- row per customer of int_customer_order_history: its counts and sums, and the
 -- days from the first and last counted order to the as-of date, which move
 -- with the as-of date and so are computed here, on every build, from the

@@ -1,5 +1,5 @@
--- R, F and M scores, 1 to 5 (5 best), of every purchasing customer (spec
--- section 5). By default tie-consistent quantile scores over the purchasing
+-- R, F and M scores, 1 to 5 (5 best), of every purchasing customer (docs/definitions.md
+-- §5). By default tie-consistent quantile scores over the purchasing
 -- population; a dimension with var rfm_<dimension>_bins set is scored by those
 -- fixed cut points instead.
 {%- set recency_bins = get_var('rfm_recency_bins') %}

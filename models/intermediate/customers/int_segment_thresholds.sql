@@ -1,5 +1,5 @@
--- Every threshold the segments of this build use, in one row (spec sections
--- 3-5, 7): the at-risk recency and frequency thresholds, computed as
+-- Every threshold the segments of this build use, in one row
+-- (docs/definitions.md §3-5 and §7): the at-risk recency and frequency thresholds, computed as
 -- percentiles over the purchasing population or fixed by var, the lifecycle
 -- limits, and the monetary value at which the value tier turns high.
 -- segment_thresholds publishes the same values one row per threshold.

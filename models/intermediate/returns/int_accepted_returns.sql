@@ -1,4 +1,4 @@
--- The returns that count (spec section 6): returns of counted orders, not
+-- The returns that count (docs/definitions.md §6): returns of counted orders, not
 -- rejected, requested on or before the as-of date. One row per return; a
 -- return without a line number is a return of the whole order. Each return
 -- carries what the return patterns read: the value returned, whether it came

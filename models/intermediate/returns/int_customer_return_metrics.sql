@@ -1,5 +1,5 @@
--- Each purchasing customer's return behaviour as of the as-of date (spec
--- section 6): counted orders, orders with an accepted return, the return
+-- Each purchasing customer's return behaviour as of the as-of date (docs/definitions.md
+-- §6): counted orders, orders with an accepted return, the return
 -- rate, returns, refunded and ordered value, the last return, the average
 -- value of kept orders and the lifetime value after refunds. Incremental by
 -- customer (macros/incremental/incremental_builds.sql).

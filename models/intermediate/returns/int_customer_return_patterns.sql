@@ -1,4 +1,4 @@
--- The five return patterns of spec section 6 (reference 002), one row per
+-- The five return patterns (docs/definitions.md §6), one row per
 -- purchasing customer: bracketing (ordering several sizes or colours of one
 -- product to keep one and return the rest: one single-order bracketing order,
 -- or var bracketing_min_orders cross-order ones, per order in

@@ -1,4 +1,4 @@
--- Each purchasing customer's return-risk score (spec section 6): 100 x the
+-- Each purchasing customer's return-risk score (docs/definitions.md §6): 100 x the
 -- weighted sum (var return_score_weights) of six signals, each in [0, 1]:
 --   rate     return rate / the serial_returner limit, capped at 1
 --   recency  returns decayed by age, 2^(-age / var

@@ -1,4 +1,4 @@
--- Each purchasing customer's return tier (spec section 6, reference 002):
+-- Each purchasing customer's return tier (docs/definitions.md §6):
 -- champion, standard, at_risk or serial_returner, by the customer's return
 -- rate against limits that are multiples of the store return rate (relative
 -- mode) or fixed rates (absolute mode). A limit belongs to the tier above it.

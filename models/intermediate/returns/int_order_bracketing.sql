@@ -1,4 +1,4 @@
--- Bracketing orders (spec section 6, reference 002): the counted orders
+-- Bracketing orders (docs/definitions.md §6): the counted orders
 -- holding var bracketing_min_variants (3) variants of one product
 -- (single-order), or 2+ variants of one product of which the customer
 -- returned every variant but one (cross-order). Lines without a variant are

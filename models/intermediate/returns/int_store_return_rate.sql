@@ -1,4 +1,4 @@
--- The store return rate and the tier limits it gives (spec section 6), one
+-- The store return rate and the tier limits it gives (docs/definitions.md §6), one
 -- row: all customers' returned orders over all their counted orders, and the
 -- rates at which standard, at_risk and serial_returner begin. In relative
 -- mode a limit is var return_tier_multipliers times the store rate, in

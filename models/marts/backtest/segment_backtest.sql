@@ -1,5 +1,5 @@
--- Does the at-risk rule work on this shop's data? (reference 003: validate
--- against the churned cohort.) Build as of a past date: for the at-risk
+-- Does the at-risk rule work on this shop's data? (docs/definitions.md
+-- §10: validate against the churned cohort.) Build as of a past date: for the at-risk
 -- customers, the others, and each RFM segment, the share of purchasing
 -- customers who bought again (a counted-status order) within var
 -- backtest_window_days (90) after the as-of date, beside the share for

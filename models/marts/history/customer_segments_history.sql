@@ -1,4 +1,4 @@
--- Segment membership over time (spec section 8): a row per customer and as-of
+-- Segment membership over time (docs/definitions.md §8): a row per customer and as-of
 -- date on which any tracked segment column differs from the customer's
 -- previous version; a first build records every customer. Each build appends
 -- its as-of date; a re-run at the latest date replaces it, and a build of an

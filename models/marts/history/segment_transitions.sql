@@ -1,4 +1,4 @@
--- Each customer's moves between segments (spec section 8, reference 004), one
+-- Each customer's moves between segments (docs/definitions.md §8), one
 -- row per change of RFM segment, lifecycle stage, return tier or risk x value
 -- quadrant, with the as-of date of the build that first saw it: campaigns
 -- suppress customers who just left a segment (segment-exit suppression). A

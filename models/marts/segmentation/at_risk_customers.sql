@@ -1,5 +1,6 @@
--- Customers showing signs of disengagement (spec section 4, reference 001):
--- one row per at-risk customer, with the columns of reference 001's query and
+-- Customers showing signs of disengagement (docs/definitions.md §4):
+-- one row per at-risk customer, with the columns of the at-risk write-up's query
+-- (docs/definitions.md §12) and
 -- the thresholds that put them here.
 with
 
@@ -20,7 +21,7 @@ final as (
         -- ids
         at_risk_flags.customer_id,
 
-        -- reference 001's columns
+        -- the at-risk write-up's columns
         customer_order_metrics.last_order_date as date_of_last_purchase,
         customer_order_metrics.frequency as total_number_of_orders,
         customers.age,

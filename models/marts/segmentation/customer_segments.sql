@@ -1,4 +1,4 @@
--- One row per customer (spec section 7, reference 003): every segment
+-- One row per customer (docs/definitions.md §7): every segment
 -- dimension side by side - RFM segment, lifecycle stage, at-risk flag, churn
 -- risk, return tier and score, value tier - and the risk x value quadrant with
 -- its playbook. Churn risk and return risk stay separate columns. Customers

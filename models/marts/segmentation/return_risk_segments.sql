@@ -1,5 +1,5 @@
--- Return-risk segments of every purchasing customer (spec sections 6 and 9,
--- reference 002): the return tier, the 0-100 return-risk score and, beside
+-- Return-risk segments of every purchasing customer (docs/definitions.md
+-- §6 and §9): the return tier, the 0-100 return-risk score and, beside
 -- it, each of its six signals and the patterns behind them, so an analyst can
 -- see why a customer scores high.
 with

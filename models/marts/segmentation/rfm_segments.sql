@@ -1,5 +1,5 @@
--- RFM scores and named segments of every purchasing customer (spec section 5,
--- reference 004), with the lifecycle stage and the at-risk flag.
+-- RFM scores and named segments of every purchasing customer (docs/definitions.md
+-- §5), with the lifecycle stage and the at-risk flag.
 with
 
 customer_order_metrics as (

@@ -1,4 +1,4 @@
--- Every threshold used in this build, one row per threshold (spec section 3):
+-- Every threshold used in this build, one row per threshold (docs/definitions.md §3):
 -- its name, the percentile it was computed at (null when fixed by a var), its
 -- value and the population it was computed over. Return-risk thresholds are
 -- the store return rate and the rates at which each return tier begins.
