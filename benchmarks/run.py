@@ -11,7 +11,7 @@ benchmarks/data/), then runs every method `--repeats` times, interleaved, each i
 - dbt_tested: dbt_all with every data and unit test, for the share of its node time the data tests
   take (from its target/run_results.json);
 - dbt_daily: the daily incremental `dbt build` of every model, the raw tables given as load
-  folders (`<table>/0001.parquet`, `<table>/0002.parquet`, ...; README "Daily builds"): a database
+  folders (`<table>/0001.parquet`, `<table>/0002.parquet`, ...; docs/daily-builds.md): a database
   built (untimed here, but reported as dbt_day_one) from load 0001, the shop without its newest 1%
   of orders (and their lines, the returns requested and the customers created since), builds again
   once load 0002, every other row of the shop, arrives beside it. Both loads are written once and

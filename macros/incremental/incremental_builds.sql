@@ -1,6 +1,6 @@
 {#- Incremental builds: what the project adds to dbt's incremental
     materialization (is_incremental, unique_key, delete+insert), all in this
-    file. README "Daily builds" explains them for the user.
+    file. docs/daily-builds.md explains them for the user.
 
     1. Staging by load (the *_rows models, delete+insert on the raw key). A
        raw table is batched when it arrives in loads: a folder of load files,
@@ -167,7 +167,7 @@
     ] -%}
     {#- Unit tests render models without the graph: no seeds to fingerprint. -#}
     {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
-        if node.resource_type == 'seed' and node.package_name == project_name
+        if node.resource_type == 'seed' and node.package_name == 'risk_segmentation'
         and node.original_file_path.startswith('seeds/vocabularies/') -%}
         {%- do parts.append(node.name ~ ':' ~ node.checksum.checksum) -%}
     {%- endfor -%}

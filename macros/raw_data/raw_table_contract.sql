@@ -3,7 +3,7 @@
         models/staging/shop/_shop__sources.yml: {'required': bool, 'columns':
         [{'name': ..., 'required': bool}, ...]}. Needs the graph, so only at
         execution time. -#}
-    {%- set source_node = graph.sources.get('source.' ~ project_name ~ '.shop.' ~ table_name) -%}
+    {%- set source_node = graph.sources.get('source.risk_segmentation.shop.' ~ table_name) -%}
     {%- if source_node is none -%}
         {{ exceptions.raise_compiler_error("raw_table_contract: source shop." ~ table_name ~ " is not declared") }}
     {%- endif -%}

@@ -3,7 +3,7 @@
 ``risk-segmentation report`` reads the published DuckDB file. Every number is an aggregate the
 warehouse computes (a few hundred rows at most, whatever the number of customers); no customer
 row reaches Python. Charts are matplotlib figures written as inline SVG: no script, no network,
-the same bytes for the same marts (README "The segment report", DECISIONS.md "Report").
+the same bytes for the same marts (docs/operations.md "The segment report", DECISIONS.md "Report").
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ the file, column, line or var at fault, or builds with exactly the expected reje
 and, for a record no reader could split, the line of the file it starts on), every raw record
 accounted for (clean + duplicates + rejected = the records of the file, counted here).
 
-To add a case, append a Case to CASES; markdown_table() renders the table for the README
-("Bring your own data", hostile input). Each case builds only the staging models and the tests
+To add a case, append a Case to CASES; markdown_table() renders the table for docs/bad-input.md
+("What happens to bad input"). Each case builds only the staging models and the tests
 that account for rows, on a copy of a database that already holds the vocabulary seeds.
 """
 
@@ -422,7 +422,7 @@ def outcome(case: Case) -> str:
 
 
 def markdown_table(cases: list[Case] = CASES) -> str:
-    """The cases as a Markdown table (case, input, outcome), for the README."""
+    """The cases as a Markdown table (case, input, outcome), for docs/bad-input.md."""
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
@@ -438,9 +438,9 @@ def test_the_markdown_table_has_a_row_per_case() -> None:
     assert len({case.id for case in CASES}) == len(CASES)
 
 
-def test_the_readme_table_is_the_cases_table() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- hostile-input-table")
-    start = readme.index("\n", start) + 1
-    end = readme.index("<!-- end hostile-input-table -->")
-    assert readme[start:end] == markdown_table(), "regenerate the README table from markdown_table()"
+def test_the_docs_table_is_the_cases_table() -> None:
+    docs = (PROJECT_DIR / "docs" / "bad-input.md").read_text(encoding="utf-8")
+    start = docs.index("<!-- hostile-input-table")
+    start = docs.index("\n", start) + 1
+    end = docs.index("<!-- end hostile-input-table -->")
+    assert docs[start:end] == markdown_table(), "regenerate the docs/bad-input.md table from markdown_table()"

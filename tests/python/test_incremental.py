@@ -1,4 +1,4 @@
-"""A daily incremental build equals a full build of the same raw rows (README "Daily builds").
+"""A daily incremental build equals a full build of the same raw rows (docs/daily-builds.md).
 
 The raw tables are batched: each a folder of load files. Day one is the load 0001.csv; day two adds
 the load 0002.csv. Day one holds every generated raw row dated up to DAY_ONE (rows without a readable date too, as

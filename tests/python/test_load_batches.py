@@ -1,4 +1,4 @@
-"""Raw tables in loads (README "Daily builds"): a folder of load files, or a warehouse load column.
+"""Raw tables in loads (docs/daily-builds.md): a folder of load files, or a warehouse load column.
 
 A shop written as daily load files builds exactly as the same rows in one file; a warehouse table
 with an EL tool's load column is staged load by load without configuration, and its daily build

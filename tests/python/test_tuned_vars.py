@@ -102,7 +102,7 @@ def test_the_sample_builds_with_the_second_set_tuned(run_dbt) -> None:
 
 
 def test_the_readme_backtest_builds(run_dbt) -> None:
-    # README "Does the at-risk rule work? The backtest".
+    # docs/operations.md "Backtest: does the at-risk rule work?".
     result = run_dbt(
         "build", "--select", "+segment_backtest", "--indirect-selection", "cautious", vars={"as_of_date": "2024-06-30"}
     )
