@@ -19,10 +19,11 @@ import yaml
 from risk_segmentation import generator, publish, report
 
 # What campaign tools need of customer_segments: the key, the hashed email to
-# match lists on, every segment dimension, the playbook and the date.
+# match lists on, every segment dimension, the playbook, the repurchase probability and the date.
 EXPORT_COLUMNS = [
     "customer_id", "email_sha256", "rfm_segment", "lifecycle_stage", "is_at_risk", "churn_risk",
-    "return_tier", "return_risk_score", "value_tier", "risk_value_quadrant", "playbook", "as_of_date",
+    "return_tier", "return_risk_score", "value_tier", "risk_value_quadrant", "playbook",
+    "repurchase_probability", "as_of_date",
 ]  # fmt: skip
 # The segment names of each dimension: from the seeds where they are data.
 DIMENSION_VALUES = {

@@ -74,7 +74,8 @@ import duckdb
 # also published as Parquet files for tools that prefer files.
 PUBLISHED_MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments",
-    "customer_segments", "segment_transitions", "segment_backtest",
+    "customer_segments", "segment_transitions", "segment_backtest", "repurchase_model_evaluation",
+    "repurchase_calibration",
 ]  # fmt: skip
 # Seeds published beside the marts, in <schema>_seeds: `export` reads the segment names from them
 # (cli.DIMENSION_VALUES), so a valid segment that is empty today is not refused.

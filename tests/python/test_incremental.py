@@ -44,7 +44,7 @@ REFRESHED = REFRESHED_BY_ORDER + REFRESHED_BY_CUSTOMER
 BOOKKEEPING = ["staged_at", "computed_at", "computed_as_of"]  # when a row was made, not what it says
 MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
-    "segment_backtest",
+    "segment_backtest", "repurchase_model_evaluation", "repurchase_calibration",
 ]  # fmt: skip
 
 

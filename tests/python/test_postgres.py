@@ -33,6 +33,8 @@ MARTS = {
     "return_risk_segments": "customer_id",
     "customer_segments": "customer_id",
     "segment_backtest": "cohort_type, cohort",
+    "repurchase_model_evaluation": "predictor",
+    "repurchase_calibration": "decile",
     # One build: one version per customer, and no transitions yet on either engine.
     "segment_transitions": "customer_id, dimension, as_of_date",
 }
@@ -300,6 +302,8 @@ def test_bi_role_logged_in_reads_marts_and_is_refused_staging(builds) -> None:
         "return_risk_segments",
         "customer_segments",
         "segment_backtest",
+        "repurchase_model_evaluation",
+        "repurchase_calibration",
         "segment_transitions",
         "customer_segments_history",
         "rejected_rows",

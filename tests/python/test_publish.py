@@ -30,7 +30,8 @@ QUICK = ("--select", "rfm_segment_map", "--indirect-selection", "cautious")
 EXIT_BUSY = 75  # publish.py: another publish of the same file is running
 PUBLISHED_MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments",
-    "customer_segments", "segment_transitions", "segment_backtest",
+    "customer_segments", "segment_transitions", "segment_backtest", "repurchase_model_evaluation",
+    "repurchase_calibration",
 ]  # fmt: skip
 
 

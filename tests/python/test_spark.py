@@ -44,6 +44,8 @@ COMPARED = {
     "return_risk_segments": "select * from {marts}.return_risk_segments",
     "customer_segments": "select * from {marts}.customer_segments",
     "segment_backtest": "select * from {marts}.segment_backtest",
+    "repurchase_model_evaluation": "select * from {marts}.repurchase_model_evaluation",
+    "repurchase_calibration": "select * from {marts}.repurchase_calibration",
     "segment_transitions": "select * from {marts}.segment_transitions",
     "customer_segments_history": "select * from {marts}.customer_segments_history",
     "rejected_rows": "select source_table, rejection_reason, raw_key from {marts}_staging.stg_shop__rejected_rows",

@@ -34,6 +34,19 @@ quadrants as (
     select * from {{ ref('risk_value_quadrants') }}
 ),
 
+repurchase as (
+    select * from {{ ref('int_repurchase_predictions') }}
+    where scored_snapshot = 's0'
+),
+
+-- Whether the history reaches back a window before the as-of date: the
+-- probability is learned there, or not given.
+repurchase_training as (
+    select count(*) as training_customers
+    from {{ ref('int_repurchase_snapshots') }}
+    where snapshot_name = 's1'
+),
+
 -- Churn risk is high for an at-risk customer or a segment the map marks high;
 -- value is high from the value-tier percentile of monetary.
 risk_and_value as (
@@ -92,6 +105,13 @@ final as (
         quadrants.risk_value_quadrant,
         quadrants.playbook,
 
+        -- repurchase probability
+        repurchase.repurchase_probability,
+        case
+            when customer_order_metrics.frequency = 0 then 'no_counted_order'
+            when repurchase_training.training_customers = 0 then 'no_history_a_window_before_as_of_date'
+        end as repurchase_probability_null_reason,
+
         -- dates
         customer_order_metrics.as_of_date
     from customer_order_metrics
@@ -107,6 +127,9 @@ final as (
         on
             risk_and_value.value_tier = quadrants.value_tier
             and risk_and_value.churn_risk = quadrants.churn_risk
+    left join repurchase
+        on customer_order_metrics.customer_id = repurchase.customer_id
+    cross join repurchase_training
 )
 
 select * from final

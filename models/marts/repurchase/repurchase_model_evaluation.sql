@@ -1,0 +1,190 @@
+-- How well the repurchase probability would have done (docs/definitions.md
+-- §13), out of time: the same method trained one window earlier (s2) and
+-- applied at s1 = the as-of date less one window, against who really bought
+-- in the window after s1 (which ends on the as-of date). One row per
+-- predictor: the probability; the at-risk flag (the share of its group
+-- that bought again after s2); recency alone (ranked by recency for the AUC;
+-- the share of its recency tenth after s2 for the Brier score). AUC: the
+-- chance a random buyer scores above a random non-buyer, ties counting half
+-- (average ranks of scores rounded to 12 decimals, so equal scores tie on
+-- every engine). Brier score: the mean squared gap between the probability
+-- and the outcome (0 is perfect). Null, with the reason, where the history
+-- does not reach back two windows or the window after s1 holds no buyer or
+-- no non-buyer.
+{%- set method = get_var('at_risk_percentile_method') %}
+{%- set fixed_recency = get_var('at_risk_recency_days') %}
+{%- set fixed_frequency = get_var('at_risk_max_orders') %}
+
+with
+
+snapshots as (
+    select * from {{ ref('int_repurchase_snapshots') }}
+    where snapshot_name in ('s1', 's2')
+),
+
+predictions as (
+    select * from {{ ref('int_repurchase_predictions') }}
+    where scored_snapshot = 's1'
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+-- The at-risk rule applied at each snapshot, with the build's vars.
+at_risk_thresholds as (
+    select
+        snapshot_name,
+        {{ fixed_recency if fixed_recency is not none
+            else percentile('recency_days', get_var('at_risk_recency_percentile'), method) }} as recency_threshold,
+        {{ fixed_frequency if fixed_frequency is not none
+            else percentile('frequency', get_var('at_risk_frequency_percentile'), method) }} as frequency_threshold
+    from snapshots
+    group by snapshot_name
+),
+
+grouped as (
+    select
+        snapshots.snapshot_name,
+        snapshots.customer_id,
+        snapshots.recency_days,
+        snapshots.bought_in_window,
+        case
+            when
+                snapshots.recency_days > at_risk_thresholds.recency_threshold
+                and snapshots.frequency <= at_risk_thresholds.frequency_threshold
+                then 'at_risk'
+            else 'not_at_risk'
+        end as at_risk_group,
+        {{ quantile_score('snapshots.recency_days', higher_is_better=false, buckets=10,
+            partition_by='snapshots.snapshot_name') }} as recency_tenth
+    from snapshots
+    inner join at_risk_thresholds
+        on snapshots.snapshot_name = at_risk_thresholds.snapshot_name
+),
+
+at_risk_rates as (
+    select
+        at_risk_group,
+        avg(cast(bought_in_window as {{ type_double() }})) as rate
+    from grouped
+    where snapshot_name = 's2'
+    group by at_risk_group
+),
+
+recency_rates as (
+    select
+        recency_tenth,
+        avg(cast(bought_in_window as {{ type_double() }})) as rate
+    from grouped
+    where snapshot_name = 's2'
+    group by recency_tenth
+),
+
+-- Every predictor's probability (and, for recency, its own ranking score)
+-- for each customer of s1, beside the outcome.
+scored as (
+    select
+        'repurchase_probability' as predictor,
+        customer_id,
+        repurchase_probability as probability,
+        repurchase_probability as score,
+        bought_in_window
+    from predictions
+
+    union all
+
+    select
+        'at_risk_flag' as predictor,
+        grouped.customer_id,
+        at_risk_rates.rate as probability,
+        at_risk_rates.rate as score,
+        grouped.bought_in_window
+    from grouped
+    inner join at_risk_rates
+        on grouped.at_risk_group = at_risk_rates.at_risk_group
+    where grouped.snapshot_name = 's1'
+
+    union all
+
+    select
+        'recency_alone' as predictor,
+        grouped.customer_id,
+        recency_rates.rate as probability,
+        -cast(grouped.recency_days as {{ type_double() }}) as score,
+        grouped.bought_in_window
+    from grouped
+    inner join recency_rates
+        on grouped.recency_tenth = recency_rates.recency_tenth
+    where grouped.snapshot_name = 's1'
+),
+
+ranked as (
+    select
+        predictor,
+        bought_in_window,
+        probability,
+        rank() over (partition by predictor order by round(score * 1e12))
+        + (count(*) over (partition by predictor, round(score * 1e12)) - 1) / 2.0 as average_rank
+    from scored
+),
+
+measured as (
+    select
+        predictor,
+        count(*) as customers,
+        sum(bought_in_window) as repurchasers,
+        avg(cast(bought_in_window as {{ type_double() }})) as observed_rate,
+        avg(probability) as mean_probability,
+        avg((probability - bought_in_window) * (probability - bought_in_window)) as brier_score,
+        case
+            when sum(bought_in_window) > 0 and sum(bought_in_window) < count(*)
+                then (
+                    sum(case when bought_in_window = 1 then average_rank else 0 end)
+                    - sum(bought_in_window) * (sum(bought_in_window) + 1) / 2.0
+                ) / (cast(sum(bought_in_window) as {{ type_double() }}) * (count(*) - sum(bought_in_window)))
+        end as auc
+    from ranked
+    group by predictor
+),
+
+predictors as (
+    select 'repurchase_probability' as predictor
+    union all
+    select 'at_risk_flag' as predictor
+    union all
+    select 'recency_alone' as predictor
+),
+
+shift as (
+    select shift_method
+    from {{ ref('int_repurchase_shifts') }}
+    where scored_snapshot = 's1'
+),
+
+final as (
+    select
+        predictors.predictor,
+        cast(measured.auc as {{ type_double() }}) as auc,
+        cast(measured.brier_score as {{ type_double() }}) as brier_score,
+        cast(coalesce(measured.customers, 0) as integer) as customers,
+        cast(coalesce(measured.repurchasers, 0) as integer) as repurchasers,
+        cast(measured.observed_rate as {{ type_double() }}) as observed_rate,
+        cast(measured.mean_probability as {{ type_double() }}) as mean_probability,
+        case
+            when measured.customers is null then 'no_history_two_windows_before_as_of_date'
+            when measured.repurchasers = 0 then 'no_buyer_in_the_evaluation_window'
+            when measured.repurchasers = measured.customers then 'no_non_buyer_in_the_evaluation_window'
+        end as not_evaluated_reason,
+        case when predictors.predictor = 'repurchase_probability' then shift.shift_method end as shift_method,
+        {{ add_days('as_of.as_of_date', -2 * get_var('backtest_window_days')) }} as trained_as_of,
+        {{ add_days('as_of.as_of_date', -get_var('backtest_window_days')) }} as evaluated_as_of,
+        as_of.as_of_date
+    from predictors
+    cross join as_of
+    cross join shift
+    left join measured
+        on predictors.predictor = measured.predictor
+)
+
+select * from final
