@@ -42,6 +42,7 @@
         'value_tier_percentile': {'kind': 'fraction'},
         'backtest_window_days': {'kind': 'integer', 'min': 1, 'max': 3660},
         'repurchase_prior_strength': {'kind': 'integer', 'min': 1, 'max': 100000},
+        'repurchase_year_ago_min_customers': {'kind': 'integer', 'min': 0, 'max': 1000000000},
         'value_tier_percentile_method': {'kind': 'choice', 'choices': ['cont', 'disc']},
         'bracketing_min_variants': {'kind': 'integer', 'min': 2, 'max': 1000},
         'bracketing_min_orders': {'kind': 'integer', 'min': 1, 'max': 100000},

@@ -4,8 +4,9 @@
 -- rate moves with the season and the shop's trend, so rates learned on the
 -- window before are shifted on the log-odds scale by the gap between what
 -- happened and what the method predicted on a reference pair: the same pair
--- a year earlier when its training snapshot has at least max(500, a quarter
--- of this training snapshot's) customers (a year-ago snapshot of a few early
+-- a year earlier when its training snapshot has at least max(var
+-- repurchase_year_ago_min_customers (500), a quarter of this training
+-- snapshot's) customers (a year-ago snapshot of a few early
 -- buyers says little about the season); else the pair one window earlier
 -- (the trend goes on); else no shift. A rate of 0 or 1 has no log-odds: no
 -- shift.
@@ -91,7 +92,7 @@ chosen as (
         case
             when
                 year_ago_predicted is not null
-                and year_ago_training_customers >= greatest(500, 0.25 * training_customers)
+                and year_ago_training_customers >= greatest({{ get_var('repurchase_year_ago_min_customers') }}, 0.25 * training_customers)
                 then 'year_ago'
             when previous_predicted is not null then 'previous_window'
             else 'none'
