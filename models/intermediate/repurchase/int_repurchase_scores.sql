@@ -6,7 +6,6 @@
 -- probability), s2 -> s1 (its evaluation), and the pairs each one's shift is
 -- measured on: the same pair a year earlier (y1 -> y0, y2 -> y1) and the
 -- pair one window earlier (s2 -> s1, s3 -> s2).
-{%- set pairs = [('s1', 's0'), ('y1', 'y0'), ('s2', 's1'), ('y2', 'y1'), ('s3', 's2')] %}
 
 with
 
@@ -19,12 +18,33 @@ cell_rates as (
 ),
 
 pairs as (
-    {%- for trained, scored in pairs %}
     select
-        '{{ trained }}' as trained_snapshot,
-        '{{ scored }}' as scored_snapshot
-    {{- "\n\n    union all\n" if not loop.last }}
-    {%- endfor %}
+        's1' as trained_snapshot,
+        's0' as scored_snapshot
+
+    union all
+
+    select
+        'y1' as trained_snapshot,
+        'y0' as scored_snapshot
+
+    union all
+
+    select
+        's2' as trained_snapshot,
+        's1' as scored_snapshot
+
+    union all
+
+    select
+        'y2' as trained_snapshot,
+        'y1' as scored_snapshot
+
+    union all
+
+    select
+        's3' as trained_snapshot,
+        's2' as scored_snapshot
 ),
 
 final as (
@@ -46,26 +66,26 @@ final as (
     -- A snapshot that taught nothing (no customer yet) has no level 0: no rate.
     inner join cell_rates as level_0
         on
-            level_0.snapshot_name = pairs.trained_snapshot
+            pairs.trained_snapshot = level_0.snapshot_name
             and level_0.cell_level = 0
     left join cell_rates as level_1
         on
-            level_1.snapshot_name = pairs.trained_snapshot
+            pairs.trained_snapshot = level_1.snapshot_name
             and level_1.cell_level = 1
-            and level_1.frequency_bin = snapshots.frequency_bin
+            and snapshots.frequency_bin = level_1.frequency_bin
     left join cell_rates as level_2
         on
-            level_2.snapshot_name = pairs.trained_snapshot
+            pairs.trained_snapshot = level_2.snapshot_name
             and level_2.cell_level = 2
-            and level_2.frequency_bin = snapshots.frequency_bin
-            and level_2.recency_bin = snapshots.recency_bin
+            and snapshots.frequency_bin = level_2.frequency_bin
+            and snapshots.recency_bin = level_2.recency_bin
     left join cell_rates as level_3
         on
-            level_3.snapshot_name = pairs.trained_snapshot
+            pairs.trained_snapshot = level_3.snapshot_name
             and level_3.cell_level = 3
-            and level_3.frequency_bin = snapshots.frequency_bin
-            and level_3.recency_bin = snapshots.recency_bin
-            and level_3.tenure_bin = snapshots.tenure_bin
+            and snapshots.frequency_bin = level_3.frequency_bin
+            and snapshots.recency_bin = level_3.recency_bin
+            and snapshots.tenure_bin = level_3.tenure_bin
 )
 
 select * from final

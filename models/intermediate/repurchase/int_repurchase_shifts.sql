@@ -92,7 +92,8 @@ chosen as (
         case
             when
                 year_ago_predicted is not null
-                and year_ago_training_customers >= greatest({{ get_var('repurchase_year_ago_min_customers') }}, 0.25 * training_customers)
+                and year_ago_training_customers
+                >= greatest({{ get_var('repurchase_year_ago_min_customers') }}, 0.25 * training_customers)
                 then 'year_ago'
             when previous_predicted is not null then 'previous_window'
             else 'none'
@@ -131,8 +132,9 @@ final as (
             when
                 reference_predicted > 0 and reference_predicted < 1
                 and reference_observed > 0 and reference_observed < 1
-                then ln(reference_observed / (1 - reference_observed))
-                - ln(reference_predicted / (1 - reference_predicted))
+                then
+                    ln(reference_observed / (1 - reference_observed))
+                    - ln(reference_predicted / (1 - reference_predicted))
             else 0
         end as log_odds_shift
     from referenced

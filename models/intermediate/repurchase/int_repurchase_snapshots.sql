@@ -10,10 +10,6 @@
 -- limits: a shop whose customers all age by a window between training and
 -- scoring keeps its bins comparable.
 {%- set window_days = get_var('backtest_window_days') %}
-{%- set snapshots = [
-    ('s0', 0), ('s1', window_days), ('s2', 2 * window_days), ('s3', 3 * window_days),
-    ('y0', 365), ('y1', window_days + 365), ('y2', 2 * window_days + 365),
-] %}
 
 with
 
@@ -26,14 +22,59 @@ as_of as (
 ),
 
 snapshot_dates as (
-    {%- for name, days_back in snapshots %}
     select
-        '{{ name }}' as snapshot_name,
-        {{ add_days('as_of.as_of_date', -days_back) }} as snapshot_date,
-        as_of.as_of_date
+        's0' as snapshot_name,
+        {{ add_days('as_of_date', -(0)) }} as snapshot_date,
+        as_of_date
     from as_of
-    {{- "\n\n    union all\n" if not loop.last }}
-    {%- endfor %}
+
+    union all
+
+    select
+        's1' as snapshot_name,
+        {{ add_days('as_of_date', -(window_days)) }} as snapshot_date,
+        as_of_date
+    from as_of
+
+    union all
+
+    select
+        's2' as snapshot_name,
+        {{ add_days('as_of_date', -(2 * window_days)) }} as snapshot_date,
+        as_of_date
+    from as_of
+
+    union all
+
+    select
+        's3' as snapshot_name,
+        {{ add_days('as_of_date', -(3 * window_days)) }} as snapshot_date,
+        as_of_date
+    from as_of
+
+    union all
+
+    select
+        'y0' as snapshot_name,
+        {{ add_days('as_of_date', -(365)) }} as snapshot_date,
+        as_of_date
+    from as_of
+
+    union all
+
+    select
+        'y1' as snapshot_name,
+        {{ add_days('as_of_date', -(window_days + 365)) }} as snapshot_date,
+        as_of_date
+    from as_of
+
+    union all
+
+    select
+        'y2' as snapshot_name,
+        {{ add_days('as_of_date', -(2 * window_days + 365)) }} as snapshot_date,
+        as_of_date
+    from as_of
 ),
 
 histories as (
@@ -46,7 +87,7 @@ histories as (
         max(counted_orders.order_date) as last_order_date
     from snapshot_dates
     inner join counted_orders
-        on counted_orders.order_date <= snapshot_dates.snapshot_date
+        on snapshot_dates.snapshot_date >= counted_orders.order_date
     group by snapshot_dates.snapshot_name, snapshot_dates.snapshot_date, counted_orders.customer_id
 ),
 
@@ -58,8 +99,8 @@ window_buyers as (
     from snapshot_dates
     inner join counted_orders
         on
-            counted_orders.order_date > snapshot_dates.snapshot_date
-            and counted_orders.order_date <= {{ add_days('snapshot_dates.snapshot_date', window_days) }}
+            snapshot_dates.snapshot_date < counted_orders.order_date
+            and {{ add_days('snapshot_dates.snapshot_date', window_days) }} >= counted_orders.order_date
     where {{ add_days('snapshot_dates.snapshot_date', window_days) }} <= snapshot_dates.as_of_date
     group by snapshot_dates.snapshot_name, counted_orders.customer_id
 ),
