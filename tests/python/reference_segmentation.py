@@ -120,6 +120,7 @@ class Result:
     frequency_threshold: float | None
     store_return_rate: float | None
     customers: pd.DataFrame
+    counted: pd.DataFrame  # the counted orders: customer_id, order_date, ...
 
     @property
     def purchasers(self) -> pd.DataFrame:
@@ -178,7 +179,9 @@ def compute(raw_dir: Path, vars: dict[str, Any] | None = None) -> Result:
     scores = scores.join(risk_value(purchasers, scores, value_threshold))
     customers = customers.join(scores).join(return_columns)
     customers = customers.astype({"r_score": "Int64", "f_score": "Int64", "m_score": "Int64", "is_at_risk": "boolean"})
-    return Result(as_of_date, len(purchasers), recency_threshold, frequency_threshold, store_return_rate, customers)
+    return Result(
+        as_of_date, len(purchasers), recency_threshold, frequency_threshold, store_return_rate, customers, counted
+    )
 
 
 # --- reading and cleaning ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import reference_repurchase
 from conftest import DbtResult
 from reference_segmentation import Result, compute
 from risk_segmentation.generator import TABLES, GeneratorConfig, write
@@ -332,6 +333,13 @@ def test_marts_equal_the_independent_recomputation(
         if ids:
             problems.append(f"{len(ids)} customers {label}, e.g. {sorted(ids)[:SHOWN_MISMATCHES]}")
 
+    problems += repurchase_mismatches(result, reference)
+    if raw_fixture != "edge_cases_dir":
+        # The generator's churners and loyal buyers give the method something real to learn.
+        auc = dict(read_mart(result, "select predictor, auc from repurchase_model_evaluation").itertuples(index=False))
+        if not auc["repurchase_probability"] > auc["at_risk_flag"]:
+            problems.append(f"the probability's AUC does not beat the at-risk flag's: {auc}")
+
     summary = (
         f"as_of {reference.as_of_date}, {reference.population} purchasers, thresholds "
         f"{reference.recency_threshold} days / {reference.frequency_threshold} orders, "
@@ -339,3 +347,47 @@ def test_marts_equal_the_independent_recomputation(
     )
     assert not problems, f"{summary}\n" + "\n".join(problems)
     assert reference.population > 0 and reference.at_risk_ids, summary
+
+
+def repurchase_mismatches(result: DbtResult, reference: Result) -> list[str]:
+    """customer_segments.repurchase_probability, repurchase_model_evaluation and repurchase_calibration
+    against reference_repurchase.py, to 12 significant digits."""
+    expected = reference_repurchase.compute(reference.counted[["customer_id", "order_date"]], reference.as_of_date)
+    problems: list[str] = []
+    actual = read_mart(
+        result,
+        "select customer_id, repurchase_probability from customer_segments where repurchase_probability is not null",
+    ).set_index("customer_id")["repurchase_probability"]
+    if set(actual.index) != set(expected.probability.index):
+        problems.append(
+            f"repurchase_probability given for {len(actual)} customers, expected {len(expected.probability)}"
+        )
+    else:
+        both = pd.DataFrame({"actual": actual, "expected": expected.probability})
+        wrong = both[~np.isclose(both["actual"], both["expected"], rtol=1e-12, atol=0)]
+        if len(wrong):
+            problems.append(
+                f"repurchase_probability differs for {len(wrong)} customers, e.g. {wrong.head(3).to_dict()}"
+            )
+    evaluation = read_mart(result, "select predictor, auc, brier_score from repurchase_model_evaluation")
+    for predictor, auc, brier in evaluation.itertuples(index=False):
+        want = expected.evaluation.get(predictor, (None, None))
+        for name, got, wanted in (("auc", auc, want[0]), ("brier_score", brier, want[1])):
+            if (wanted is None) != pd.isna(got) or (wanted is not None and not np.isclose(got, wanted, rtol=1e-12)):
+                problems.append(f"repurchase_model_evaluation {predictor}.{name}: expected {wanted!r}, got {got!r}")
+    calibration = read_mart(
+        result, "select decile, customers, mean_probability, observed_rate from repurchase_calibration order by decile"
+    ).set_index("decile")
+    if len(calibration) != len(expected.calibration):
+        problems.append(f"repurchase_calibration has {len(calibration)} deciles, expected {len(expected.calibration)}")
+    elif len(calibration) and not (
+        (calibration["customers"].to_numpy() == expected.calibration["customers"].to_numpy()).all()
+        and np.allclose(
+            calibration[["mean_probability", "observed_rate"]],
+            expected.calibration[["mean_probability", "observed_rate"]],
+            rtol=1e-12,
+            atol=0,
+        )
+    ):
+        problems.append(f"repurchase_calibration differs:\n{calibration}\nexpected\n{expected.calibration}")
+    return problems
