@@ -16,6 +16,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+import reference_segmentation
+
 FREQUENCY_EDGES = [1, 2, 3, 4, 6, 9, 14]  # a frequency above each edge moves one bin up: 1,2,3,4,5-6,7-9,10-14,15+
 
 
@@ -31,7 +33,10 @@ def snapshot(counted: pd.DataFrame, day: date, as_of_date: date, window: int) ->
     day64 = np.datetime64(day, "D")
     before = counted[counted["order_date"] <= day64]
     frame = before.groupby("customer_id").agg(
-        frequency=("order_date", "size"), first=("order_date", "min"), last=("order_date", "max")
+        frequency=("order_date", "size"),
+        monetary_units=("order_total_units", "sum"),
+        first=("order_date", "min"),
+        last=("order_date", "max"),
     )
     frame["recency_days"] = (day64 - frame["last"].to_numpy().astype("datetime64[D]")).astype(np.int64)
     frame["tenure_days"] = (day64 - frame["first"].to_numpy().astype("datetime64[D]")).astype(np.int64)
@@ -129,6 +134,11 @@ def compute(counted: pd.DataFrame, as_of_date: date, window: int = 90, strength:
         flag_rates = s2["bought"].astype(np.float64).groupby(flags["s2"]).mean()
         p_flag = flags["s1"].map(flag_rates).astype(np.float64)
         evaluation["at_risk_flag"] = (auc(p_flag, y), brier(p_flag, y))
+        segments = {name: rfm_segment(snaps[name]) for name in ("s1", "s2")}
+        segment_rates = s2["bought"].astype(np.float64).groupby(segments["s2"]).mean()
+        overall = s2["bought"].astype(np.float64).mean()
+        p_segment = segments["s1"].map(segment_rates).astype(np.float64).fillna(overall)
+        evaluation["rfm_segment_rate"] = (auc(p_segment, y), brier(p_segment, y))
         tenths = {name: tenth(snaps[name]["recency_days"]) for name in ("s1", "s2")}
         tenth_rates = s2["bought"].astype(np.float64).groupby(tenths["s2"]).mean()
         p_recency = tenths["s1"].map(tenth_rates).astype(np.float64)
@@ -142,6 +152,14 @@ def at_risk(frame: pd.DataFrame) -> pd.Series:
     recency = np.percentile(frame["recency_days"].astype(np.float64), 75, method="linear")
     frequency = np.percentile(frame["frequency"].astype(np.float64), 25, method="linear")
     return (frame["recency_days"] > recency) & (frame["frequency"] <= frequency)
+
+
+def rfm_segment(frame: pd.DataFrame) -> pd.Series:
+    """The RFM segment at default vars, as rfm_segments assigns it (reference_segmentation's rules)."""
+    return reference_segmentation.assign_segments(
+        reference_segmentation.rfm_scores(frame),
+        reference_segmentation.read_segment_map(reference_segmentation.SEGMENT_MAP),
+    )
 
 
 def tenth(recency: pd.Series) -> pd.Series:

@@ -352,7 +352,9 @@ def test_marts_equal_the_independent_recomputation(
 def repurchase_mismatches(result: DbtResult, reference: Result) -> list[str]:
     """customer_segments.repurchase_probability, repurchase_model_evaluation and repurchase_calibration
     against reference_repurchase.py, to 12 significant digits."""
-    expected = reference_repurchase.compute(reference.counted[["customer_id", "order_date"]], reference.as_of_date)
+    expected = reference_repurchase.compute(
+        reference.counted[["customer_id", "order_date", "order_total_units"]], reference.as_of_date
+    )
     problems: list[str] = []
     actual = read_mart(
         result,

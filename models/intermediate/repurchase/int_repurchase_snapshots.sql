@@ -1,6 +1,6 @@
 -- Every purchasing customer as of each snapshot date the repurchase
 -- probability learns from or scores (docs/definitions.md §13), one row per
--- snapshot and customer: recency, frequency and tenure from the counted
+-- snapshot and customer: recency, frequency, monetary value and tenure from the counted
 -- orders dated on or before the snapshot, their bins, and whether the
 -- customer bought again (a counted order) in the window of
 -- var backtest_window_days after it. Snapshots step back one window (s0 is
@@ -83,6 +83,7 @@ histories as (
         snapshot_dates.snapshot_date,
         counted_orders.customer_id,
         count(*) as frequency,
+        sum(counted_orders.order_total) as monetary,
         min(counted_orders.order_date) as first_order_date,
         max(counted_orders.order_date) as last_order_date
     from snapshot_dates
@@ -111,6 +112,7 @@ measured as (
         histories.snapshot_date,
         histories.customer_id,
         histories.frequency,
+        histories.monetary,
         -- dbt.datediff renders one long line per adapter: hence the noqa.
         cast({{ dbt.datediff('histories.last_order_date', 'histories.snapshot_date', 'day') }} as integer) as recency_days,  -- noqa: LT05
         cast({{ dbt.datediff('histories.first_order_date', 'histories.snapshot_date', 'day') }} as integer) as tenure_days,  -- noqa: LT05
@@ -149,6 +151,7 @@ final as (
         customer_id,
         recency_days,
         frequency,
+        monetary,
         tenure_days,
         frequency_bin,
         -- Tenths of recency among the customers of the same frequency bin, 1

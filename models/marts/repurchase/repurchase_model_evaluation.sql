@@ -3,7 +3,9 @@
 -- applied at s1 = the as-of date less one window, against who really bought
 -- in the window after s1 (which ends on the as-of date). One row per
 -- predictor: the probability; the at-risk flag (the share of its group
--- that bought again after s2); recency alone (ranked by recency for the AUC;
+-- that bought again after s2); the RFM segment (the share of the segment
+-- that bought again after s2, the segments scored at each snapshot as
+-- rfm_segments scores them); recency alone (ranked by recency for the AUC;
 -- the share of its recency tenth after s2 for the Brier score). AUC: the
 -- chance a random buyer scores above a random non-buyer, ties counting half
 -- (average ranks of scores rounded to 12 decimals, so equal scores tie on
@@ -14,6 +16,9 @@
 {%- set method = get_var('at_risk_percentile_method') %}
 {%- set fixed_recency = get_var('at_risk_recency_days') %}
 {%- set fixed_frequency = get_var('at_risk_max_orders') %}
+{%- set recency_bins = get_var('rfm_recency_bins') %}
+{%- set frequency_bins = get_var('rfm_frequency_bins') %}
+{%- set monetary_bins = get_var('rfm_monetary_bins') %}
 
 with
 
@@ -63,6 +68,53 @@ grouped as (
         on snapshots.snapshot_name = at_risk_thresholds.snapshot_name
 ),
 
+-- RFM scores and segments at each snapshot, by the rules of
+-- int_customer_rfm_scores and rfm_segments.
+rfm_scored as (
+    select
+        snapshot_name,
+        customer_id,
+        bought_in_window,
+        {{ bin_score('recency_days', recency_bins, higher_is_better=false) if recency_bins is not none
+            else quantile_score('recency_days', higher_is_better=false, partition_by='snapshot_name') }} as r_score,
+        {{ bin_score('frequency', frequency_bins, higher_is_better=true) if frequency_bins is not none
+            else quantile_score('frequency', higher_is_better=true, partition_by='snapshot_name') }} as f_score,
+        {{ bin_score('monetary', monetary_bins, higher_is_better=true) if monetary_bins is not none
+            else quantile_score('monetary', higher_is_better=true, partition_by='snapshot_name') }} as m_score
+    from snapshots
+),
+
+segmented as (
+    select
+        rfm_scored.snapshot_name,
+        rfm_scored.customer_id,
+        rfm_scored.bought_in_window,
+        segment_map.rfm_segment
+    from rfm_scored
+    left join {{ ref('rfm_segment_map') }} as segment_map
+        on
+            rfm_scored.r_score between segment_map.r_score_min and segment_map.r_score_max
+            and rfm_scored.f_score between segment_map.f_score_min and segment_map.f_score_max
+            and rfm_scored.m_score between coalesce(segment_map.m_score_min, 1)
+            and coalesce(segment_map.m_score_max, 5)
+),
+
+segment_rates as (
+    select
+        rfm_segment,
+        avg(cast(bought_in_window as {{ type_double() }})) as rate
+    from segmented
+    where snapshot_name = 's2'
+    group by rfm_segment
+),
+
+-- A segment nobody was in at s2 takes the rate of everyone at s2.
+overall_rate as (
+    select avg(cast(bought_in_window as {{ type_double() }})) as rate
+    from snapshots
+    where snapshot_name = 's2'
+),
+
 at_risk_rates as (
     select
         at_risk_group,
@@ -104,6 +156,20 @@ scored as (
     inner join at_risk_rates
         on grouped.at_risk_group = at_risk_rates.at_risk_group
     where grouped.snapshot_name = 's1'
+
+    union all
+
+    select
+        'rfm_segment_rate' as predictor,
+        segmented.customer_id,
+        coalesce(segment_rates.rate, overall_rate.rate) as probability,
+        coalesce(segment_rates.rate, overall_rate.rate) as score,
+        segmented.bought_in_window
+    from segmented
+    cross join overall_rate
+    left join segment_rates
+        on segmented.rfm_segment = segment_rates.rfm_segment
+    where segmented.snapshot_name = 's1' and overall_rate.rate is not null
 
     union all
 
@@ -152,6 +218,8 @@ predictors as (
     select 'repurchase_probability' as predictor
     union all
     select 'at_risk_flag' as predictor
+    union all
+    select 'rfm_segment_rate' as predictor
     union all
     select 'recency_alone' as predictor
 ),
