@@ -134,7 +134,8 @@ def test_docs_generate_offline_with_lineage_to_the_exposures(history_database: P
 
 
 REPORT_SECTIONS = [
-    "rf_grid", "segments", "lifecycle", "recency", "frequency", "return_tiers", "quadrants", "transitions",
+    "rf_grid", "segments", "lifecycle", "recency", "frequency", "return_tiers", "quadrants", "repurchase",
+    "transitions",
 ]  # fmt: skip
 
 
