@@ -132,7 +132,7 @@ def compute(counted: pd.DataFrame, as_of_date: date, window: int = 90, strength:
         evaluation["repurchase_probability"] = (auc(p, y), brier(p, y))
         flags = {name: at_risk(snaps[name]) for name in ("s1", "s2")}
         flag_rates = s2["bought"].astype(np.float64).groupby(flags["s2"]).mean()
-        p_flag = flags["s1"].map(flag_rates).astype(np.float64)
+        p_flag = flags["s1"].map(flag_rates).astype(np.float64).fillna(s2["bought"].astype(np.float64).mean())
         evaluation["at_risk_flag"] = (auc(p_flag, y), brier(p_flag, y))
         segments = {name: rfm_segment(snaps[name]) for name in ("s1", "s2")}
         segment_rates = s2["bought"].astype(np.float64).groupby(segments["s2"]).mean()
@@ -141,7 +141,7 @@ def compute(counted: pd.DataFrame, as_of_date: date, window: int = 90, strength:
         evaluation["rfm_segment_rate"] = (auc(p_segment, y), brier(p_segment, y))
         tenths = {name: tenth(snaps[name]["recency_days"]) for name in ("s1", "s2")}
         tenth_rates = s2["bought"].astype(np.float64).groupby(tenths["s2"]).mean()
-        p_recency = tenths["s1"].map(tenth_rates).astype(np.float64)
+        p_recency = tenths["s1"].map(tenth_rates).astype(np.float64).fillna(s2["bought"].astype(np.float64).mean())
         evaluation["recency_alone"] = (auc(-s1["recency_days"].astype(np.float64), y), brier(p_recency, y))
         calibration = deciles(p, y)
     return Repurchase(probability, evaluation, calibration)

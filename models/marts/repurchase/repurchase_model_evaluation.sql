@@ -108,7 +108,8 @@ segment_rates as (
     group by rfm_segment
 ),
 
--- A segment nobody was in at s2 takes the rate of everyone at s2.
+-- A group (segment, at-risk group, recency tenth) nobody was in at s2 takes
+-- the rate of everyone at s2.
 overall_rate as (
     select avg(cast(bought_in_window as {{ type_double() }})) as rate
     from snapshots
@@ -149,13 +150,14 @@ scored as (
     select
         'at_risk_flag' as predictor,
         grouped.customer_id,
-        at_risk_rates.rate as probability,
-        at_risk_rates.rate as score,
+        coalesce(at_risk_rates.rate, overall_rate.rate) as probability,
+        coalesce(at_risk_rates.rate, overall_rate.rate) as score,
         grouped.bought_in_window
     from grouped
-    inner join at_risk_rates
+    cross join overall_rate
+    left join at_risk_rates
         on grouped.at_risk_group = at_risk_rates.at_risk_group
-    where grouped.snapshot_name = 's1'
+    where grouped.snapshot_name = 's1' and overall_rate.rate is not null
 
     union all
 
@@ -176,13 +178,14 @@ scored as (
     select
         'recency_alone' as predictor,
         grouped.customer_id,
-        recency_rates.rate as probability,
+        coalesce(recency_rates.rate, overall_rate.rate) as probability,
         -cast(grouped.recency_days as {{ type_double() }}) as score,
         grouped.bought_in_window
     from grouped
-    inner join recency_rates
+    cross join overall_rate
+    left join recency_rates
         on grouped.recency_tenth = recency_rates.recency_tenth
-    where grouped.snapshot_name = 's1'
+    where grouped.snapshot_name = 's1' and overall_rate.rate is not null
 ),
 
 ranked as (
