@@ -89,7 +89,7 @@ def shifted(raw: pd.Series, shift: float) -> pd.Series:
     inside = (raw > 0) & (raw < 1)
     out = raw.copy()
     out[inside] = 1 / (1 + np.exp(-(np.log(raw[inside] / (1 - raw[inside])) + shift)))
-    return out
+    return out.round(12)  # as the model rounds it (rounded_double)
 
 
 def compute(counted: pd.DataFrame, as_of_date: date, window: int = 90, strength: int = 20, year_ago_min: int = 500):

@@ -51,6 +51,8 @@ TUNED_VARS = {
         "value_tier_percentile": 0.6,
         "value_tier_percentile_method": "disc",
         "backtest_window_days": 60,
+        "repurchase_prior_strength": 5,
+        "repurchase_year_ago_min_customers": 100,
         "return_score_weights": {
             "rate": 0.3,
             "recency": 0.25,

@@ -1,6 +1,14 @@
--- The learned rates, shifted (docs/definitions.md §13), one row per
+-- The learned rates, shifted and rounded to 12 decimals (docs/definitions.md
+-- §13; macros/cross_database/rounded_double.sql), one row per
 -- customer of the two applied pairs: s1 -> s0, the published probability,
 -- and s2 -> s1, its evaluation against what happened after s1.
+{%- set shifted_probability -%}
+    case
+        when scores.raw_probability > 0 and scores.raw_probability < 1
+            then 1 / (1 + exp(-(ln(scores.raw_probability / (1 - scores.raw_probability)) + shifts.log_odds_shift)))
+        else scores.raw_probability
+    end
+{%- endset %}
 
 with
 
@@ -25,11 +33,7 @@ final as (
         scores.cell_customers,
         scores.raw_probability,
         shifts.shift_method,
-        case
-            when scores.raw_probability > 0 and scores.raw_probability < 1
-                then 1 / (1 + exp(-(ln(scores.raw_probability / (1 - scores.raw_probability)) + shifts.log_odds_shift)))
-            else scores.raw_probability
-        end as repurchase_probability,
+        {{ rounded_double(shifted_probability) }} as repurchase_probability,
         scores.bought_in_window
     from scores
     inner join shifts

@@ -28,8 +28,8 @@ final as (
     select
         cast(deciles.decile as integer) as decile,
         cast(count(*) as integer) as customers,
-        cast(avg(deciles.repurchase_probability) as {{ type_double() }}) as mean_probability,
-        cast(avg(cast(deciles.bought_in_window as {{ type_double() }})) as {{ type_double() }}) as observed_rate,
+        {{ rounded_double('avg(deciles.repurchase_probability)') }} as mean_probability,
+        {{ rounded_double('avg(cast(deciles.bought_in_window as ' ~ type_double() ~ '))') }} as observed_rate,
         cast(min(deciles.repurchase_probability) as {{ type_double() }}) as min_probability,
         cast(max(deciles.repurchase_probability) as {{ type_double() }}) as max_probability,
         as_of.as_of_date

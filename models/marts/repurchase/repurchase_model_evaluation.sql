@@ -236,12 +236,12 @@ shift as (
 final as (
     select
         predictors.predictor,
-        cast(measured.auc as {{ type_double() }}) as auc,
-        cast(measured.brier_score as {{ type_double() }}) as brier_score,
+        {{ rounded_double('measured.auc') }} as auc,
+        {{ rounded_double('measured.brier_score') }} as brier_score,
         cast(coalesce(measured.customers, 0) as integer) as customers,
         cast(coalesce(measured.repurchasers, 0) as integer) as repurchasers,
-        cast(measured.observed_rate as {{ type_double() }}) as observed_rate,
-        cast(measured.mean_probability as {{ type_double() }}) as mean_probability,
+        {{ rounded_double('measured.observed_rate') }} as observed_rate,
+        {{ rounded_double('measured.mean_probability') }} as mean_probability,
         case
             when measured.customers is null then 'no_history_two_windows_before_as_of_date'
             when measured.repurchasers = 0 then 'no_buyer_in_the_evaluation_window'
