@@ -3,7 +3,7 @@
 From the counted orders (reference_segmentation's, one row per order: customer_id, order_date) and the
 as-of date, it describes every purchasing customer at the seven snapshots, learns the shrunk cell rates,
 applies them with the shift, and evaluates the method out of time, without SQL, so the dbt models can be
-checked against a second implementation. Doubles are compared to 12 significant digits: the two sides
+checked against a second implementation. Doubles are compared to one unit of the 12th decimal: the two sides
 sum the same numbers in different orders.
 """
 
