@@ -282,7 +282,8 @@ def repurchase_chart(calibration: list[dict], evaluation: list[dict]) -> Chart |
     right.set_xlabel("AUC (0.5 is a coin toss)")
     gap = max(abs(p - o) for p, o in zip(predicted, observed, strict=True))
     flag = auc.get("at_risk_flag")
-    versus = f", against {flag:.2f} for the at-risk flag" if flag is not None else ""
+    lift = auc["repurchase_probability"] - flag if flag is not None else None
+    versus = f", {lift:+.2f} against the at-risk flag's {flag:.2f}" if lift is not None else ""
     reading = (
         f"Scored one window ago, the repurchase probability ranked a buyer above a non-buyer with AUC "
         f"{auc['repurchase_probability']:.2f}{versus}; no decile's prediction was off by more than {gap:.0f} points."

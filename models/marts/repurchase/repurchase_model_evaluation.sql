@@ -188,30 +188,53 @@ scored as (
     where grouped.snapshot_name = 's1' and overall_rate.rate is not null
 ),
 
-ranked as (
+-- Each predictor's customers grouped by score, rounded to 12 decimals so
+-- equal scores tie on every engine: a few groups for the rate predictors,
+-- one per cell or recency day for the others, so the ranking below sorts
+-- groups, not customers (at L: 44 s -> 8 s). A group has one probability
+-- (equal scores are equal probabilities; one recency day is one tenth), so
+-- sums over it are counts times a value, in no order that could change them.
+score_groups as (
     select
         predictor,
-        bought_in_window,
-        probability,
-        rank() over (partition by predictor order by round(score * 1e12))
-        + (count(*) over (partition by predictor, round(score * 1e12)) - 1) / 2.0 as average_rank
+        round(score * 1e12) as score_key,
+        max(probability) as probability,
+        count(*) as customers,
+        sum(bought_in_window) as repurchasers
     from scored
+    group by predictor, round(score * 1e12)
+),
+
+-- The average rank of a group's customers among the predictor's (tied
+-- customers share the mean of the ranks they span): the customers scoring
+-- lower, plus (customers + 1) / 2.
+ranked as (
+    select
+        *,
+        coalesce(sum(customers) over (
+            partition by predictor order by score_key rows between unbounded preceding and 1 preceding
+        ), 0)
+        + (customers + 1) / 2.0 as average_rank
+    from score_groups
 ),
 
 measured as (
     select
         predictor,
-        count(*) as customers,
-        sum(bought_in_window) as repurchasers,
-        avg(cast(bought_in_window as {{ type_double() }})) as observed_rate,
-        avg(probability) as mean_probability,
-        avg((probability - bought_in_window) * (probability - bought_in_window)) as brier_score,
+        sum(customers) as customers,
+        sum(repurchasers) as repurchasers,
+        sum(repurchasers) / cast(sum(customers) as {{ type_double() }}) as observed_rate,
+        sum(customers * probability) / sum(customers) as mean_probability,
+        sum(
+            repurchasers * (1 - probability) * (1 - probability)
+            + (customers - repurchasers) * probability * probability
+        ) / sum(customers) as brier_score,
         case
-            when sum(bought_in_window) > 0 and sum(bought_in_window) < count(*)
+            when sum(repurchasers) > 0 and sum(repurchasers) < sum(customers)
                 then (
-                    sum(case when bought_in_window = 1 then average_rank else 0 end)
-                    - sum(bought_in_window) * (sum(bought_in_window) + 1) / 2.0
-                ) / (cast(sum(bought_in_window) as {{ type_double() }}) * (count(*) - sum(bought_in_window)))
+                    sum(repurchasers * average_rank)
+                    - sum(repurchasers) * (sum(repurchasers) + 1) / 2.0
+                ) / (cast(sum(repurchasers) as {{ type_double() }}) * (sum(customers) - sum(repurchasers)))
         end as auc
     from ranked
     group by predictor
