@@ -26,6 +26,12 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
+snapshot_dates as (
+    select
+        {{ repurchase_snapshot_dates(snapshots, window_days) }}
+    from as_of
+),
+
 -- One pass over the orders: each snapshot's figures per customer as
 -- conditional aggregates (joined to the seven dates, every order was read
 -- seven times: at M 12.7 s). The repeated SQL is in
@@ -35,7 +41,7 @@ per_customer as (
         counted_orders.customer_id,
         {{ repurchase_snapshot_aggregates(snapshots, window_days) }}
     from counted_orders
-    cross join as_of
+    cross join snapshot_dates
     group by counted_orders.customer_id
 ),
 
@@ -57,24 +63,42 @@ frequency_binned as (
     from measured
 ),
 
+-- Tenths of recency among the customers of the same frequency bin, 1 the
+-- longest since the last order; fifths of tenure, 1 the newest. Scored once
+-- per distinct value and joined back (macros/scoring/quantile_score.sql).
+recency_tenths as (
+    {{ quantile_scores_of_values('frequency_binned', 'recency_days', higher_is_better=false, buckets=10,
+        partition_by=['snapshot_name', 'frequency_bin']) }}
+),
+
+tenure_fifths as (
+    {{ quantile_scores_of_values('frequency_binned', 'tenure_days', higher_is_better=true,
+        partition_by=['snapshot_name']) }}
+),
+
 final as (
     select
-        snapshot_name,
-        snapshot_date,
-        customer_id,
-        recency_days,
-        frequency,
-        monetary,
-        tenure_days,
-        frequency_bin,
-        -- Tenths of recency among the customers of the same frequency bin, 1
-        -- the longest since the last order; fifths of tenure, 1 the newest.
-        {{ quantile_score('recency_days', higher_is_better=false, buckets=10,
-            partition_by='snapshot_name, frequency_bin') }} as recency_bin,
-        {{ quantile_score('tenure_days', higher_is_better=true,
-            partition_by='snapshot_name') }} as tenure_bin,
-        bought_in_window
+        frequency_binned.snapshot_name,
+        frequency_binned.snapshot_date,
+        frequency_binned.customer_id,
+        frequency_binned.recency_days,
+        frequency_binned.frequency,
+        frequency_binned.monetary,
+        frequency_binned.tenure_days,
+        frequency_binned.frequency_bin,
+        recency_tenths.score as recency_bin,
+        tenure_fifths.score as tenure_bin,
+        frequency_binned.bought_in_window
     from frequency_binned
+    inner join recency_tenths
+        on
+            frequency_binned.snapshot_name = recency_tenths.snapshot_name
+            and frequency_binned.frequency_bin = recency_tenths.frequency_bin
+            and frequency_binned.recency_days = recency_tenths.recency_days
+    inner join tenure_fifths
+        on
+            frequency_binned.snapshot_name = tenure_fifths.snapshot_name
+            and frequency_binned.tenure_days = tenure_fifths.tenure_days
 )
 
 select * from final
