@@ -109,7 +109,7 @@ def compute(counted: pd.DataFrame, as_of_date: date, window: int = 90, strength:
         for pair, usable in ((year_ago, len(snaps[year_ago[0]]) >= max(year_ago_min, 0.25 * size)), (previous, True)):
             raw = fit(*pair)
             if usable and raw is not None and len(raw):
-                predicted, observed = raw.mean(), snaps[pair[1]]["bought"].astype(np.float64).mean()
+                predicted, observed = round(raw.mean(), 12), snaps[pair[1]]["bought"].astype(np.float64).mean()
                 if 0 < predicted < 1 and 0 < observed < 1:
                     return logit(observed) - logit(predicted)
                 return 0.0

@@ -33,7 +33,9 @@ reference_fits as (
     select
         trained_snapshot,
         scored_snapshot,
-        avg(raw_probability) as mean_predicted,
+        -- Rounded: a mean summed in another order differs in the last bits,
+        -- which the shifted probabilities' 12th decimal could show.
+        {{ rounded_double('avg(raw_probability)') }} as mean_predicted,
         avg(cast(bought_in_window as {{ type_double() }})) as observed_rate
     from scores
     where bought_in_window is not null

@@ -16,9 +16,6 @@
 {%- set method = get_var('at_risk_percentile_method') %}
 {%- set fixed_recency = get_var('at_risk_recency_days') %}
 {%- set fixed_frequency = get_var('at_risk_max_orders') %}
-{%- set recency_bins = get_var('rfm_recency_bins') %}
-{%- set frequency_bins = get_var('rfm_frequency_bins') %}
-{%- set monetary_bins = get_var('rfm_monetary_bins') %}
 
 with
 
@@ -75,12 +72,9 @@ rfm_scored as (
         snapshot_name,
         customer_id,
         bought_in_window,
-        {{ bin_score('recency_days', recency_bins, higher_is_better=false) if recency_bins is not none
-            else quantile_score('recency_days', higher_is_better=false, partition_by='snapshot_name') }} as r_score,
-        {{ bin_score('frequency', frequency_bins, higher_is_better=true) if frequency_bins is not none
-            else quantile_score('frequency', higher_is_better=true, partition_by='snapshot_name') }} as f_score,
-        {{ bin_score('monetary', monetary_bins, higher_is_better=true) if monetary_bins is not none
-            else quantile_score('monetary', higher_is_better=true, partition_by='snapshot_name') }} as m_score
+        {{ rfm_score('recency', partition_by='snapshot_name') }} as r_score,
+        {{ rfm_score('frequency', partition_by='snapshot_name') }} as f_score,
+        {{ rfm_score('monetary', partition_by='snapshot_name') }} as m_score
     from snapshots
 ),
 
