@@ -16,14 +16,18 @@ benchmarks/data/), then runs every method `--repeats` times, interleaved, each i
   of orders (and their lines, the returns requested and the customers created since), builds again
   once load 0002, every other row of the shop, arrives beside it. Both loads are written once and
   cached in the size's work folder (daily_loads/);
+- dbt_publish_daily: the same two days through `risk-segmentation publish` (docs/operations.md),
+  what a scheduled daily job runs: every data and unit test in the builder database, then the marts
+  copied into a new published file and its Parquet copies. Day one is untimed here but reported as
+  dbt_publish_day_one;
 - duckdb_sql, polars_lazy, pandas: benchmarks/alternatives.py, the core outputs computed as users
   would compute them from clean data, trusting it;
 - duckdb_rules: benchmarks/alternatives.py, hand-written DuckDB SQL applying the project's own
   staging rules to the raw orders (trimming, parsing, the status vocabulary, rejections, versions):
   the floor of what the project's rules cost.
 
-Each dbt method writes its own target folder (target_<method>; the daily build's day one,
-target_dbt_day_one), so its run_results.json is there to read after the run.
+Each dbt method writes its own target folder (target_<method>; the day ones, target_dbt_day_one and
+target_dbt_publish_day_one), so its run_results.json is there to read after the run.
 
 Before reporting any time it checks that every method's rows equal the project's rfm_segments
 (recency, frequency, monetary, scores, segment, at-risk flag) exactly: those of the first dbt method
@@ -66,7 +70,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 BIN = Path(sys.executable).parent
 SIZES = {"S": 100_000, "M": 1_000_000, "L": 5_000_000}  # customers; about 10 orders each
-METHODS = ["dbt_all", "dbt_core", "dbt_tested", "dbt_daily", "duckdb_sql", "duckdb_rules", "polars_lazy", "pandas"]
+METHODS = [
+    "dbt_all", "dbt_core", "dbt_tested", "dbt_daily", "dbt_publish_daily",
+    "duckdb_sql", "duckdb_rules", "polars_lazy", "pandas",
+]  # fmt: skip
+DAY_ONE = {"dbt_daily": "dbt_day_one", "dbt_publish_daily": "dbt_publish_day_one"}  # their untimed first days
 RAW_TABLES = ["customers", "orders", "order_items", "returns"]
 DAILY_SHARE = 0.01  # of the orders: the newest ones arrive on day two
 LOADS = ["0001.parquet", "0002.parquet"]  # the daily benchmark's loads of each raw table, in order
@@ -193,15 +201,17 @@ def data_test_share(run_results: Path) -> float:
 
 
 def run_method(
-    method: str, folder: Path, work: Path, day_one_runs: Runs | None = None
+    method: str, folder: Path, work: Path, day_one_runs: dict[str, Runs]
 ) -> tuple[tuple[float, float, float], pd.DataFrame, float | None]:
     """One timed run of a method; its measurements, its output rows and, for dbt_tested, the data
-    tests' share of its node time."""
+    tests' share of its node time. A daily method's untimed day one goes to day_one_runs."""
     log = work / f"{method}.log"
     share = None
     if method.startswith("dbt_"):
         database = work / f"{method}.duckdb"
-        database.unlink(missing_ok=True)
+        for stale in work.glob(f"{method}.*duckdb*"):  # the database, and publish's builder beside it
+            stale.unlink()
+        shutil.rmtree(work / f"{method}_parquet", ignore_errors=True)
         env = {
             **os.environ,
             "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
@@ -209,28 +219,31 @@ def run_method(
             "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
         }
         select = ["--select", "+rfm_segments", "+at_risk_customers"] if method == "dbt_core" else []
-        tests = [] if method == "dbt_tested" else NO_TESTS
+        tests = [] if method in ("dbt_tested", "dbt_publish_daily") else NO_TESTS
         raw = folder
-        if method == "dbt_daily":
+        if method in DAY_ONE:
             raw = work / "daily_raw"
             loads = daily_loads(folder, work)
             stage_loads(raw, loads, 1)
 
         def command(target: str) -> list[str]:
-            return [
-                str(BIN / "dbt"), "build", *select, *tests, "--vars", f"{{raw_data_dir: '{raw}'}}",
+            dbt_args = [
+                *select, *tests, "--vars", f"{{raw_data_dir: '{raw}'}}",
                 "--target-path", str(work / f"target_{target}"), "--log-path", str(work / "logs"),
             ]  # fmt: skip
+            if method == "dbt_publish_daily":
+                parquet = ["--parquet-dir", str(work / f"{method}_parquet")]
+                publish = [str(BIN / "risk-segmentation"), "publish", "--database", str(database), *parquet]
+                return [*publish, "--", *dbt_args]
+            return [str(BIN / "dbt"), "build", *dbt_args]
 
-        if method == "dbt_daily":
-            assert day_one_runs is not None
-            timing = measured(command("dbt_day_one"), log, env)
+        if method in DAY_ONE:
+            day_one = DAY_ONE[method]
+            timing = measured(command(day_one), work / f"{day_one}.log", env)
             for measure, value in zip(["wall", "cpu", "peak_mib"], timing, strict=True):
-                getattr(day_one_runs, measure).append(value)
+                getattr(day_one_runs.setdefault(day_one, Runs()), measure).append(value)
             stage_loads(raw, loads, 2)
-            timing = measured(command(method), work / f"{method}_day_two.log", env)
-        else:
-            timing = measured(command(method), log, env)
+        timing = measured(command(method), log, env)
         if method == "dbt_tested":
             share = data_test_share(work / f"target_{method}" / "run_results.json")
         with duckdb.connect(str(database), read_only=True) as con:
@@ -268,7 +281,7 @@ def benchmark(size: str, repeats: int, data_dir: Path, methods: list[str]) -> di
     work = data_dir / f"{size}_work"
     work.mkdir(parents=True, exist_ok=True)
     runs = {method: Runs() for method in methods}
-    day_one_runs = Runs()
+    day_one_runs: dict[str, Runs] = {}
     project = None
     for repeat in range(repeats):
         for method in methods:
@@ -284,9 +297,7 @@ def benchmark(size: str, repeats: int, data_dir: Path, methods: list[str]) -> di
                 runs[method].test_share.append(share)
             line = f"{size} run {repeat + 1}/{repeats} {method}: {wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MiB"
             print(line + (f", data tests {share:.1%} of node time" if share is not None else ""))
-    if day_one_runs.wall:
-        runs["dbt_day_one"] = day_one_runs  # the full build dbt_daily starts from
-    return runs
+    return runs | day_one_runs  # the day-one builds the daily methods start from
 
 
 def machine() -> str:
