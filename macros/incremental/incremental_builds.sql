@@ -6,9 +6,9 @@
        raw table is batched when it arrives in loads: a folder of load files,
        or a warehouse table with a load column (raw_table_parts). A daily
        build reads the raw rows of the keys the new loads hold (and, for lines
-       and returns, of the orders staged again), ranks every version of those
-       keys together exactly as a full build does, and replaces their stored
-       rows. An unbatched table (one file, the sample seeds) is staged again in
+       and returns, of the orders staged again) from the loads holding them,
+       ranks every version of those keys together exactly as a full build
+       does, and replaces their stored rows. An unbatched table (one file, the sample seeds) is staged again in
        full on every build; so is every table when the staging rules changed
        (staging_fingerprint).
 
@@ -35,12 +35,12 @@
         every row of the keys that are in a new load, or that a rejection for
         a future date holds back (their time may have come), or (with
         `order_column`) whose order was staged since this model's last build.
-        Nothing on a full build, or when the table is staged in full. -#}
+        Old versions of those keys are read only from the loads that hold them
+        (loads_holding). Nothing on a full build, or when the table is staged
+        in full. -#}
     {%- if stages_new_loads_only(table_name) -%}
         {%- set new_loads = new_loads_condition(table_name) -%}
-    where
-        ({{ new_loads | replace('{load_id}', 'load_id') }} and {{ clean_text(key_column) }} is null)
-        or {{ clean_text(key_column) }} in (
+        {%- set keys -%}
             select {{ clean_text('candidate.' ~ key_column) }}
             from {{ relation }} as candidate
             where {{ new_loads | replace('{load_id}', 'candidate.load_id') }}
@@ -50,21 +50,44 @@
             select {{ key_column }}
             from {{ this }}
             where rejection_reason in ('future_ordered_at', 'future_requested_at')
-            {%- if order_column == key_column %}
+            {%- if order_column %}
 
             union all
 
-            {{ orders_staged_since_last_build() }}
-            {%- elif order_column %}
-
-            union all
-
-            select {{ clean_text('candidate.' ~ key_column) }}
-            from {{ relation }} as candidate
-            where {{ clean_text('candidate.' ~ order_column) }} in ({{ orders_staged_since_last_build() }})
+            select {{ key_column }}
+            from {{ this }}
+            where {{ order_column }} in ({{ orders_staged_since_last_build() }})
             {%- endif %}
+        {%- endset %}
+    where
+        {{ loads_holding(keys, key_column, new_loads) | replace('{load_id}', 'load_id') }}
+        and (
+            ({{ new_loads | replace('{load_id}', 'load_id') }} and {{ clean_text(key_column) }} is null)
+            or {{ clean_text(key_column) }} in ({{ keys }})
         )
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro loads_holding(keys, key_column, new_loads) -%}
+    {#- A condition on `{load_id}` true for the new loads and the staged
+        loads holding a row of `keys` (every raw row is stored with its load),
+        written out so that DuckDB reads only those files: a daily build reads
+        the loads its keys are in, not every load of the history. No condition
+        for a warehouse load column, which prunes nothing. -#}
+    {%- if raw_data_mode() != 'files' -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set query -%}
+        select distinct load_id from {{ this }} where load_id is not null and {{ key_column }} in ({{ keys }})
+    {%- endset -%}
+    {%- set staged = [] -%}
+    {%- for load_id in run_query(query).columns[0].values() -%}
+        {%- do staged.append(sql_string_literal(load_id)) -%}
+    {%- endfor -%}
+    {{ log("Incremental " ~ this.identifier ~ ": reading " ~ staged | length
+        ~ " staged load file(s) again for the other versions of its keys.", info=true) }}
+    {{ return("(" ~ new_loads ~ (" or {load_id} in (" ~ staged | join(', ') ~ ")" if staged else "") ~ ")") }}
 {%- endmacro %}
 
 

@@ -6,9 +6,7 @@ Three files beside the published <name>.duckdb:
 - <name>.builder.duckdb, the builder: dbt builds in it, in place, from one publish to the next. It
   holds everything dbt makes - staging, intermediate models, seeds, the incremental state and the
   marts, the segment history among them. Nothing copies it and BI never reads it (while a process
-  holds it open, publish cannot build). Named for what it is, the builder's database; not
-  <name>.building.duckdb, the per-build copy publish made before, which publish still deletes if a
-  killed publish left one.
+  holds it open, publish cannot build).
 - <name>.publishing.duckdb: after a passing `dbt build`, the tables and views of the marts schema
   (the target's own schema, where the customer_segments table is; `main` on DuckDB) are copied
   into this new file as tables, with their NOT NULL columns - a view such as audit_customer_segments

@@ -14,6 +14,7 @@ recompute everything. A table that is not batched is staged again in full."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -239,3 +240,66 @@ def test_a_staging_table_from_before_load_batches_asks_for_a_full_refresh(run_db
     assert "--full-refresh" in refused.output
     rebuilt = run_dbt("build", *staging, "--full-refresh")
     assert rebuilt.returncode == 0, rebuilt.output
+
+
+def test_a_daily_build_reads_only_the_loads_holding_its_keys(run_dbt, tmp_path: Path) -> None:
+    """A daily build of a shop in daily loads reads the new load and, again, only the staged loads
+    holding a key it names (the logged count, against an independent count from the raw files), and
+    still equals a full build."""
+    shop = tmp_path / "shop"
+    write(GeneratorConfig(customers=300, seed=5), shop, "parquet", loads="daily")
+    newest = max(path.name for path in (shop / "orders").iterdir())
+    raw = tmp_path / "raw"
+    shutil.copytree(shop, raw, ignore=shutil.ignore_patterns(newest))
+    incremental_db, full_db = tmp_path / "incremental_build.duckdb", tmp_path / "full_build.duckdb"
+    vars = {"raw_data_dir": str(raw)}
+    first = run_dbt("build", "--exclude", "test_type:data", vars=vars, database=incremental_db)
+    assert first.returncode == 0, first.output
+
+    # At most these staged loads are needed again: those holding any id the new loads name, or a
+    # row a future date holds back.
+    ids = {"customers": ["customer_id"], "orders": ["order_id", "customer_id"],
+           "order_items": ["order_id"], "returns": ["return_id", "order_id"]}  # fmt: skip
+    with duckdb.connect(str(incremental_db), read_only=True) as con:
+        held_back = {
+            row[0]
+            for model in STAGED
+            for row in con.execute(
+                f"select load_id from main_staging.{model} where rejection_reason like 'future_%'"  # noqa: S608
+            ).fetchall()
+        }
+    needed, staged = {}, {}
+    with duckdb.connect() as con:
+        named = " union all ".join(
+            f"select trim(cast({column} as varchar)) from read_parquet('{path}')"
+            for table, columns in ids.items()
+            for path in [shop / table / newest]
+            if path.exists()
+            for column in columns
+        )
+        con.execute(f"create table named as {named}")  # noqa: S608
+        for table, columns in ids.items():
+            condition = " or ".join(f"trim(cast({column} as varchar)) in (select * from named)" for column in columns)
+            loads = sorted((raw / table).iterdir())
+            staged[table] = len(loads)
+            needed[table] = sum(
+                path.name in held_back
+                or con.execute(f"select count(*) > 0 from read_parquet('{path}') where {condition}").fetchone()[0]  # noqa: S608
+                for path in loads
+            )
+
+    for table in ids:
+        if (shop / table / newest).exists():
+            shutil.copy(shop / table / newest, raw / table / newest)
+    second = run_dbt("build", "--exclude", "test_type:data", vars=vars, database=incremental_db)
+    assert second.returncode == 0, second.output
+    model = {"customers": "customer_rows", "orders": "order_rows", "order_items": "order_item_rows",
+             "returns": "return_rows"}  # fmt: skip
+    for table, rows_model in model.items():
+        read = re.search(rf"Incremental stg_shop__{rows_model}: reading (\d+) staged load", second.output)
+        assert read, f"stg_shop__{rows_model} logged no loads read again"
+        assert int(read.group(1)) <= needed[table] < staged[table], (table, read.group(1), needed[table])
+
+    full = run_dbt("build", "--exclude", "test_type:data", "--full-refresh", vars=vars, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
