@@ -50,7 +50,12 @@
             select {{ key_column }}
             from {{ this }}
             where rejection_reason in ('future_ordered_at', 'future_requested_at')
-            {%- if order_column %}
+            {%- if order_column == key_column %}
+
+            union all
+
+            {{ orders_staged_since_last_build() }}
+            {%- elif order_column %}
 
             union all
 
