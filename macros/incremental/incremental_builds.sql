@@ -8,9 +8,9 @@
        build reads the raw rows of the keys the new loads hold (and, for lines
        and returns, of the orders staged again) from the loads holding them,
        ranks every version of those keys together exactly as a full build
-       does, and replaces their stored rows. An unbatched table (one file, the sample seeds) is staged again in
-       full on every build; so is every table when the staging rules changed
-       (staging_fingerprint).
+       does, and replaces their stored rows. An unbatched table (one file, the
+       sample seeds) is staged again in full on every build; so is every table
+       when the staging rules changed (staging_fingerprint).
 
     2. Refreshing by key (the incremental intermediate models, append after a
        pre-hook delete; dbt_project.yml &refreshed). Row-level models keep
