@@ -6,6 +6,12 @@
 -- (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('order_id', 'customers') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
+{#- The customer is looked up with `not in` (a hash on the customers): with
+    a left join, DuckDB, misjudging the orders left by the as-of filter at 64
+    rows, hashed the 47M orders instead (at L 41 s against 25 s). Postgres
+    runs `not in` row by row once the customers outgrow work_mem, so it keeps
+    the join. Both ids are never null (staging tests). -#}
+{%- set lookup_by_join = target.type == 'postgres' %}
 
 with
 
@@ -36,12 +42,18 @@ final as (
         orders.delivered_at,
         orders.order_status,
         orders.order_total,
-        customers.customer_id is null as is_orphan_customer,
+        {% if lookup_by_join -%}
+            customers.customer_id is null
+        {%- else -%}
+            orders.customer_id not in (select customers.customer_id from customers)
+        {%- endif %} as is_orphan_customer,
         {{ refresh_columns() }}
     from orders
     cross join as_of
+    {%- if lookup_by_join %}
     left join customers
         on orders.customer_id = customers.customer_id
+    {%- endif %}
     where
         orders.order_status in {{ sql_list(get_var('counted_order_statuses')) }}
         and orders.order_date <= as_of.as_of_date

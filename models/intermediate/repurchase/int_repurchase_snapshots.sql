@@ -76,6 +76,10 @@ tenure_fifths as (
         partition_by=['snapshot_name']) }}
 ),
 
+-- Left joins, though every row has its scores: DuckDB then hashes the few
+-- scored values, not the snapshot rows. Inner joins are ordered by its
+-- estimates, which put the 25M rows at L below the 46k values (the
+-- join 14.2 s against 1.0 s at L).
 final as (
     select
         frequency_binned.snapshot_name,
@@ -90,12 +94,12 @@ final as (
         tenure_fifths.score as tenure_bin,
         frequency_binned.bought_in_window
     from frequency_binned
-    inner join recency_tenths
+    left join recency_tenths
         on
             frequency_binned.snapshot_name = recency_tenths.snapshot_name
             and frequency_binned.frequency_bin = recency_tenths.frequency_bin
             and frequency_binned.recency_days = recency_tenths.recency_days
-    inner join tenure_fifths
+    left join tenure_fifths
         on
             frequency_binned.snapshot_name = tenure_fifths.snapshot_name
             and frequency_binned.tenure_days = tenure_fifths.tenure_days
