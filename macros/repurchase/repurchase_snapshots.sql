@@ -14,19 +14,25 @@
 {%- endmacro %}
 
 
-{% macro repurchase_snapshot_aggregates(snapshots, window_days) -%}
-    {#- Per customer (in a group by customer_id): each snapshot's frequency,
-        monetary value and last order date on or before it, and, where the
-        window after it is over, the orders in that window. The first order
-        date is one for all snapshots: a snapshot with an order on or before
-        it has the first one too. -#}
+{% macro repurchase_snapshot_aggregates(snapshots, window_days, monetary_snapshots) -%}
+    {#- Per customer (in a group by customer_id): each snapshot's frequency
+        and last order date on or before it, its monetary value at the
+        snapshots in `monetary_snapshots` only, and the orders in the window
+        after it where that window is over and does not end on another
+        snapshot's date (where it does, the window's orders are a difference
+        of two frequencies: repurchase_snapshot_window_orders). The first
+        order date is one for all snapshots: a snapshot with an order on or
+        before it has the first one too. Each aggregate widens the group by,
+        which spills to disk at L: none is computed that nothing reads. -#}
     min(counted_orders.order_date) as first_order_date,
     {%- for name, days_back in snapshots %}
     {%- set on_or_before = 'counted_orders.order_date <= snapshot_dates.date_' ~ name %}
     count(case when {{ on_or_before }} then 1 end) as frequency_{{ name }},
+    {%- if name in monetary_snapshots %}
     sum(case when {{ on_or_before }} then counted_orders.order_total end) as monetary_{{ name }},
+    {%- endif %}
     max(case when {{ on_or_before }} then counted_orders.order_date end) as last_order_date_{{ name }}
-    {%- if days_back >= window_days %},
+    {%- if days_back >= window_days and window_end_snapshot(snapshots, days_back - window_days) is none %},
     count(case when counted_orders.order_date > snapshot_dates.date_{{ name }}
         and counted_orders.order_date <= snapshot_dates.window_end_{{ name }} then 1 end) as window_orders_{{ name }}
     {%- endif %}
@@ -35,23 +41,46 @@
 {%- endmacro %}
 
 
-{% macro repurchase_snapshot_rows(snapshots, window_days) -%}
+{% macro window_end_snapshot(snapshots, days_back) -%}
+    {#- The name of the snapshot `days_back` days before the as-of date, or
+        none. -#}
+    {%- for name, snapshot_days_back in snapshots if snapshot_days_back == days_back -%}
+        {{ return(name) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{% macro repurchase_snapshot_window_orders(snapshots, name, days_back, window_days) -%}
+    {#- The counted orders in the window after snapshot `name`: those on or
+        before the window's last day less those on or before the snapshot. -#}
+    {%- set end_snapshot = window_end_snapshot(snapshots, days_back - window_days) -%}
+    {%- if end_snapshot is none -%}
+        per_customer.window_orders_{{ name }}
+    {%- else -%}
+        per_customer.frequency_{{ end_snapshot }} - per_customer.frequency_{{ name }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro repurchase_snapshot_rows(snapshots, window_days, monetary_snapshots) -%}
     {#- One row per snapshot and customer with an order by then, from the
         aggregates above (per_customer). A snapshot less than a window before
-        the as-of date has no outcome yet: null. -#}
+        the as-of date has no outcome yet, one outside `monetary_snapshots`
+        no monetary value: null. -#}
     {%- for name, days_back in snapshots %}
     select
         '{{ name }}' as snapshot_name,
         snapshot_dates.date_{{ name }} as snapshot_date,
         per_customer.customer_id,
         per_customer.frequency_{{ name }} as frequency,
-        per_customer.monetary_{{ name }} as monetary,
+        {{ 'per_customer.monetary_' ~ name if name in monetary_snapshots else 'null' }} as monetary,
         cast({{ dbt.datediff('per_customer.last_order_date_' ~ name, 'snapshot_dates.date_' ~ name, 'day') }}
             as integer) as recency_days,
         cast({{ dbt.datediff('per_customer.first_order_date', 'snapshot_dates.date_' ~ name, 'day') }}
             as integer) as tenure_days,
         {% if days_back >= window_days -%}
-        case when per_customer.window_orders_{{ name }} > 0 then 1 else 0 end
+        case when {{ repurchase_snapshot_window_orders(snapshots, name, days_back, window_days) }} > 0 then 1 else 0 end
         {%- else -%}
         cast(null as integer)
         {%- endif %} as bought_in_window

@@ -15,6 +15,10 @@
     ('s0', 0), ('s1', window_days), ('s2', 2 * window_days), ('s3', 3 * window_days),
     ('y0', 365), ('y1', window_days + 365), ('y2', 2 * window_days + 365),
 ] %}
+{#- Monetary value only where something reads it: the evaluation's RFM
+    segments at s1 and s2. Each other sum widened the per-customer
+    aggregate below, which spills to disk at L. -#}
+{%- set monetary_snapshots = ['s1', 's2'] %}
 
 with
 
@@ -39,14 +43,14 @@ snapshot_dates as (
 per_customer as (
     select
         counted_orders.customer_id,
-        {{ repurchase_snapshot_aggregates(snapshots, window_days) }}
+        {{ repurchase_snapshot_aggregates(snapshots, window_days, monetary_snapshots) }}
     from counted_orders
     cross join snapshot_dates
     group by counted_orders.customer_id
 ),
 
 measured as (
-    {{ repurchase_snapshot_rows(snapshots, window_days) }}
+    {{ repurchase_snapshot_rows(snapshots, window_days, monetary_snapshots) }}
 ),
 
 -- Frequency bins: 1, 2, 3, 4, 5-6, 7-9, 10-14, 15+ orders (0 to 7).
