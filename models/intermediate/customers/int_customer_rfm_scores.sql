@@ -18,13 +18,35 @@ purchasers as (
     where has_counted_order
 ),
 
-final as (
+monetary_scored as (
     select
-        customer_id,
-        {{ rfm_score('recency') }} as r_score,
-        {{ rfm_score('frequency') }} as f_score,
+        *,
         {{ rfm_score('monetary') }} as m_score
     from purchasers
+),
+
+-- Recency and frequency scored once per distinct value and joined back
+-- (macros/scoring/rfm_score.sql). Left joins, though every value has its
+-- score: DuckDB then hashes the few values, not the customers.
+recency_scores as (
+    {{ rfm_scores_of_values('purchasers', 'recency') }}
+),
+
+frequency_scores as (
+    {{ rfm_scores_of_values('purchasers', 'frequency') }}
+),
+
+final as (
+    select
+        monetary_scored.customer_id,
+        recency_scores.score as r_score,
+        frequency_scores.score as f_score,
+        monetary_scored.m_score
+    from monetary_scored
+    left join recency_scores
+        on monetary_scored.recency_days = recency_scores.recency_days
+    left join frequency_scores
+        on monetary_scored.frequency = frequency_scores.frequency
 )
 
 select * from final

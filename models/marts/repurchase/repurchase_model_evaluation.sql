@@ -33,6 +33,10 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
+segment_map as (
+    select * from {{ ref('rfm_segment_map') }}
+),
+
 -- The at-risk rule applied at each snapshot, with the build's vars.
 at_risk_thresholds as (
     select
@@ -45,6 +49,16 @@ at_risk_thresholds as (
     group by snapshot_name
 ),
 
+-- Tenths of recency within each snapshot, scored once per distinct value and
+-- joined back (macros/scoring/quantile_score.sql): a window sort of every
+-- row cost more than the rest of the model.
+recency_tenths as (
+    {{ quantile_scores_of_values('snapshots', 'recency_days', higher_is_better=false, buckets=10,
+        partition_by=['snapshot_name']) }}
+),
+
+-- Left joins, though every row has its score: DuckDB then hashes the few
+-- scored values, not the customers.
 grouped as (
     select
         snapshots.snapshot_name,
@@ -58,24 +72,59 @@ grouped as (
                 then 'at_risk'
             else 'not_at_risk'
         end as at_risk_group,
-        {{ quantile_score('snapshots.recency_days', higher_is_better=false, buckets=10,
-            partition_by='snapshots.snapshot_name') }} as recency_tenth
+        recency_tenths.score as recency_tenth
     from snapshots
     inner join at_risk_thresholds
         on snapshots.snapshot_name = at_risk_thresholds.snapshot_name
+    left join recency_tenths
+        on
+            snapshots.snapshot_name = recency_tenths.snapshot_name
+            and snapshots.recency_days = recency_tenths.recency_days
 ),
 
 -- RFM scores and segments at each snapshot, by the rules of
--- int_customer_rfm_scores and rfm_segments.
-rfm_scored as (
+-- int_customer_rfm_scores and rfm_segments (recency and frequency scored
+-- per distinct value, as there).
+monetary_scored as (
     select
         snapshot_name,
         customer_id,
+        recency_days,
+        frequency,
         bought_in_window,
-        {{ rfm_score('recency', partition_by='snapshot_name') }} as r_score,
-        {{ rfm_score('frequency', partition_by='snapshot_name') }} as f_score,
         {{ rfm_score('monetary', partition_by='snapshot_name') }} as m_score
     from snapshots
+),
+
+recency_scores as (
+    {{ rfm_scores_of_values('snapshots', 'recency', partition_by=['snapshot_name']) }}
+),
+
+frequency_scores as (
+    {{ rfm_scores_of_values('snapshots', 'frequency', partition_by=['snapshot_name']) }}
+),
+
+rfm_scored as (
+    select
+        monetary_scored.snapshot_name,
+        monetary_scored.customer_id,
+        monetary_scored.bought_in_window,
+        recency_scores.score as r_score,
+        frequency_scores.score as f_score,
+        monetary_scored.m_score
+    from monetary_scored
+    left join recency_scores
+        on
+            monetary_scored.snapshot_name = recency_scores.snapshot_name
+            and monetary_scored.recency_days = recency_scores.recency_days
+    left join frequency_scores
+        on
+            monetary_scored.snapshot_name = frequency_scores.snapshot_name
+            and monetary_scored.frequency = frequency_scores.frequency
+),
+
+cell_segments as (
+    {{ rfm_cell_segments('segment_map') }}
 ),
 
 segmented as (
@@ -83,14 +132,13 @@ segmented as (
         rfm_scored.snapshot_name,
         rfm_scored.customer_id,
         rfm_scored.bought_in_window,
-        segment_map.rfm_segment
+        cell_segments.rfm_segment
     from rfm_scored
-    left join {{ ref('rfm_segment_map') }} as segment_map
+    left join cell_segments
         on
-            rfm_scored.r_score between segment_map.r_score_min and segment_map.r_score_max
-            and rfm_scored.f_score between segment_map.f_score_min and segment_map.f_score_max
-            and rfm_scored.m_score between coalesce(segment_map.m_score_min, 1)
-            and coalesce(segment_map.m_score_max, 5)
+            rfm_scored.r_score = cell_segments.r_score
+            and rfm_scored.f_score = cell_segments.f_score
+            and rfm_scored.m_score = cell_segments.m_score
 ),
 
 segment_rates as (

@@ -18,6 +18,11 @@ segment_map as (
     select * from {{ ref('rfm_segment_map') }}
 ),
 
+-- The segment of each score cell (macros/scoring/rfm_cell_segments.sql).
+cell_segments as (
+    {{ rfm_cell_segments('segment_map') }}
+),
+
 final as (
     select
         -- ids
@@ -40,9 +45,9 @@ final as (
         cast(rfm_scores.r_score as {{ dbt.type_string() }})
         || cast(rfm_scores.f_score as {{ dbt.type_string() }})
         || cast(rfm_scores.m_score as {{ dbt.type_string() }}) as rfm_cell,
-        segment_map.rfm_segment,
-        segment_map.segment_priority,
-        segment_map.recommended_action,
+        cell_segments.rfm_segment,
+        cell_segments.segment_priority,
+        cell_segments.recommended_action,
         {{ lifecycle_stage('customer_order_metrics.recency_days') }} as lifecycle_stage,
 
         -- flags
@@ -53,12 +58,11 @@ final as (
         on rfm_scores.customer_id = customer_order_metrics.customer_id
     inner join at_risk_flags
         on rfm_scores.customer_id = at_risk_flags.customer_id
-    left join segment_map
+    left join cell_segments
         on
-            rfm_scores.r_score between segment_map.r_score_min and segment_map.r_score_max
-            and rfm_scores.f_score between segment_map.f_score_min and segment_map.f_score_max
-            and rfm_scores.m_score between coalesce(segment_map.m_score_min, 1)
-            and coalesce(segment_map.m_score_max, 5)
+            rfm_scores.r_score = cell_segments.r_score
+            and rfm_scores.f_score = cell_segments.f_score
+            and rfm_scores.m_score = cell_segments.m_score
 )
 
 select * from final
