@@ -1,11 +1,16 @@
 -- Each learned snapshot applied to a later one (docs/definitions.md §13),
--- one row per pair and customer of the scored snapshot: the rate of the
--- customer's finest cell the training snapshot knows (level 3, else 2, 1,
--- 0), before any shift, and, where known, whether the customer bought in
--- the window after the scored snapshot. The pairs: s1 -> s0 (the published
--- probability), s2 -> s1 (its evaluation), and the pairs each one's shift is
--- measured on: the same pair a year earlier (y1 -> y0, y2 -> y1) and the
--- pair one window earlier (s2 -> s1, s3 -> s2).
+-- one row per pair and cell (frequency bin, recency tenth, tenure fifth) of
+-- the scored snapshot: the rate of the finest cell the training snapshot
+-- knows (level 3, else 2, 1, 0), before any shift, with how many of the
+-- scored snapshot's customers are in the cell and, where known, how many
+-- of them bought in the window after it. A customer's rate depends on their
+-- cell alone, so the cells carry it: int_repurchase_predictions gives it to
+-- the customers of the two applied pairs, int_repurchase_shifts weighs the
+-- cells of the reference pairs (at L, 20M customer rows became a few
+-- thousand). The pairs: s1 -> s0 (the published probability), s2 -> s1 (its
+-- evaluation), and the pairs each one's shift is measured on: the same pair
+-- a year earlier (y1 -> y0, y2 -> y1) and the pair one window earlier
+-- (s2 -> s1, s3 -> s2).
 
 with
 
@@ -47,22 +52,33 @@ pairs as (
         's2' as scored_snapshot
 ),
 
+-- Repurchasers are null where the snapshot's window is not over.
+scored_cells as (
+    select
+        snapshot_name,
+        frequency_bin,
+        recency_bin,
+        tenure_bin,
+        count(*) as scored_customers,
+        sum(bought_in_window) as scored_repurchasers
+    from snapshots
+    group by snapshot_name, frequency_bin, recency_bin, tenure_bin
+),
+
 final as (
     select
         pairs.trained_snapshot,
         pairs.scored_snapshot,
-        snapshots.customer_id,
-        snapshots.recency_days,
-        snapshots.frequency,
-        snapshots.frequency_bin,
-        snapshots.recency_bin,
-        snapshots.tenure_bin,
+        scored_cells.frequency_bin,
+        scored_cells.recency_bin,
+        scored_cells.tenure_bin,
         coalesce(level_3.rate, level_2.rate, level_1.rate, level_0.rate) as raw_probability,
         coalesce(level_3.customers, 0) as cell_customers,
-        snapshots.bought_in_window
+        scored_cells.scored_customers,
+        scored_cells.scored_repurchasers
     from pairs
-    inner join snapshots
-        on pairs.scored_snapshot = snapshots.snapshot_name
+    inner join scored_cells
+        on pairs.scored_snapshot = scored_cells.snapshot_name
     -- A snapshot that taught nothing (no customer yet) has no level 0: no rate.
     inner join cell_rates as level_0
         on
@@ -72,20 +88,20 @@ final as (
         on
             pairs.trained_snapshot = level_1.snapshot_name
             and level_1.cell_level = 1
-            and snapshots.frequency_bin = level_1.frequency_bin
+            and scored_cells.frequency_bin = level_1.frequency_bin
     left join cell_rates as level_2
         on
             pairs.trained_snapshot = level_2.snapshot_name
             and level_2.cell_level = 2
-            and snapshots.frequency_bin = level_2.frequency_bin
-            and snapshots.recency_bin = level_2.recency_bin
+            and scored_cells.frequency_bin = level_2.frequency_bin
+            and scored_cells.recency_bin = level_2.recency_bin
     left join cell_rates as level_3
         on
             pairs.trained_snapshot = level_3.snapshot_name
             and level_3.cell_level = 3
-            and snapshots.frequency_bin = level_3.frequency_bin
-            and snapshots.recency_bin = level_3.recency_bin
-            and snapshots.tenure_bin = level_3.tenure_bin
+            and scored_cells.frequency_bin = level_3.frequency_bin
+            and scored_cells.recency_bin = level_3.recency_bin
+            and scored_cells.tenure_bin = level_3.tenure_bin
 )
 
 select * from final

@@ -29,16 +29,19 @@ snapshot_sizes as (
     group by snapshot_name
 ),
 
+-- Each pair's mean predicted and observed rate over the scored snapshot's
+-- customers, from its cells (int_repurchase_scores), each weighed by its
+-- customers.
 reference_fits as (
     select
         trained_snapshot,
         scored_snapshot,
         -- Rounded: a mean summed in another order differs in the last bits,
         -- which the shifted probabilities' 12th decimal could show.
-        {{ rounded_double('avg(raw_probability)') }} as mean_predicted,
-        avg(cast(bought_in_window as {{ type_double() }})) as observed_rate
+        {{ rounded_double('sum(scored_customers * raw_probability) / sum(scored_customers)') }} as mean_predicted,
+        sum(scored_repurchasers) / cast(sum(scored_customers) as {{ type_double() }}) as observed_rate
     from scores
-    where bought_in_window is not null
+    where scored_repurchasers is not null
     group by trained_snapshot, scored_snapshot
 ),
 
