@@ -3,8 +3,9 @@
 -- return without a line number is a return of the whole order. Each return
 -- carries what the return patterns read: the value returned, whether it came
 -- within var quick_return_hours of delivery, whether tracking was explicitly
--- not confirmed, and whether its reason is missing or vague. Incremental by
--- order (macros/incremental/incremental_builds.sql).
+-- not confirmed, and whether its reason is missing or vague; and its order's
+-- total, so the customer return metrics need not read every counted order.
+-- Incremental by order (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('order_id', 'orders') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
@@ -74,6 +75,7 @@ final as (
         returns.reason,
         returns.is_tracking_confirmed,
         returns.line_number is null as is_whole_order_return,
+        counted_orders.order_total,
 
         -- What was returned: the line, or the whole order; a line missing
         -- from the clean order lines is worth its refund.

@@ -13,11 +13,6 @@ customers_to_refresh as (  -- noqa: ST03
     {{ keys_to_refresh(scope) }}
 ),
 
-counted_orders as (
-    select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_only('customer_id', scope) }}
-),
-
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
     where {{ refreshed_only('customer_id', scope) }}
@@ -25,7 +20,9 @@ accepted_returns as (
 
 order_history as (
     select * from {{ ref('int_customer_order_history') }}
-    where {{ refreshed_only('customer_id', scope) }}
+    where
+        has_counted_order
+        and {{ refreshed_only('customer_id', scope) }}
 ),
 
 -- A return of a whole order and several line returns alike mark the order
@@ -33,30 +30,46 @@ order_history as (
 order_returns as (
     select
         order_id,
+        customer_id,
         count(*) as return_count,
         sum(refund_amount) as refunded_value,
-        max(requested_date) as last_return_date
+        max(requested_date) as last_return_date,
+        max(order_total) as order_total
     from accepted_returns
-    group by order_id
+    group by order_id, customer_id
 ),
 
+customer_returns as (
+    select
+        customer_id,
+        count(*) as returned_orders,
+        sum(return_count) as total_returns,
+        sum(refunded_value) as refunded_value,
+        sum(order_total) as returned_order_total,
+        max(last_return_date) as last_return_date
+    from order_returns
+    group by customer_id
+),
+
+-- The counted orders and their value are the order history's; the kept orders
+-- (no accepted return) are those less the returned ones, so only the returned
+-- orders are read here (grouping every counted order instead: the model alone
+-- at L took 28.8 s against 8.2 s).
 customer_orders as (
     select
-        counted_orders.customer_id,
-        count(*) as counted_orders,
-        count(order_returns.order_id) as returned_orders,
-        coalesce(sum(order_returns.return_count), 0) as total_returns,
-        coalesce(sum(order_returns.refunded_value), 0) as refunded_value,
-        sum(counted_orders.order_total) as ordered_value,
-        max(order_returns.last_return_date) as last_return_date,
-        -- Kept orders (no accepted return): their value and number, averaged
-        -- by money_ratio (exact, half away from zero), never avg().
-        sum(case when order_returns.order_id is null then counted_orders.order_total end) as kept_order_total,
-        count(case when order_returns.order_id is null then counted_orders.order_id end) as kept_orders
-    from counted_orders
-    left join order_returns
-        on counted_orders.order_id = order_returns.order_id
-    group by counted_orders.customer_id
+        order_history.customer_id,
+        order_history.frequency as counted_orders,
+        coalesce(customer_returns.returned_orders, 0) as returned_orders,
+        coalesce(customer_returns.total_returns, 0) as total_returns,
+        coalesce(customer_returns.refunded_value, 0) as refunded_value,
+        order_history.monetary as ordered_value,
+        order_history.monetary - order_history.refunded_amount as ltv,
+        customer_returns.last_return_date,
+        order_history.monetary - coalesce(customer_returns.returned_order_total, 0) as kept_order_total,
+        order_history.frequency - coalesce(customer_returns.returned_orders, 0) as kept_orders
+    from order_history
+    left join customer_returns
+        on order_history.customer_id = customer_returns.customer_id
 ),
 
 final as (
@@ -74,16 +87,15 @@ final as (
         -- values
         cast(customer_orders.refunded_value as decimal(18, 4)) as refunded_value,
         cast(customer_orders.ordered_value as decimal(18, 4)) as ordered_value,
+        -- Averaged by money_ratio (exact, half away from zero), never avg().
         {{ money_ratio('customer_orders.kept_order_total', 'customer_orders.kept_orders') }} as avg_order_value,
-        cast(order_history.monetary - order_history.refunded_amount as decimal(18, 4)) as ltv,
+        cast(customer_orders.ltv as decimal(18, 4)) as ltv,
 
         -- dates
         customer_orders.last_return_date,
 
         {{ refresh_columns() }}
     from customer_orders
-    inner join order_history
-        on customer_orders.customer_id = order_history.customer_id
 )
 
 select * from final
