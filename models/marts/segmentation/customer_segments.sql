@@ -18,15 +18,8 @@ rfm_segments as (
     select * from {{ ref('rfm_segments') }}
 ),
 
--- The return tier and score from the models the return_risk_segments mart
--- publishes them from: read from the mart, this table waited for it, one
--- level further from the raw rows.
-return_tiers as (
-    select * from {{ ref('int_customer_return_tiers') }}
-),
-
-return_scores as (
-    select * from {{ ref('int_customer_return_scores') }}
+return_risk_segments as (
+    select * from {{ ref('return_risk_segments') }}
 ),
 
 thresholds as (
@@ -104,8 +97,8 @@ final as (
         risk_and_value.churn_risk,
 
         -- returns
-        return_tiers.return_tier,
-        return_scores.return_risk_score,
+        return_risk_segments.return_tier,
+        return_risk_segments.return_risk_score,
 
         -- value and the risk x value matrix
         risk_and_value.value_tier,
@@ -126,10 +119,8 @@ final as (
         on customer_order_metrics.customer_id = customers.customer_id
     left join rfm_segments
         on customer_order_metrics.customer_id = rfm_segments.customer_id
-    left join return_tiers
-        on customer_order_metrics.customer_id = return_tiers.customer_id
-    left join return_scores
-        on customer_order_metrics.customer_id = return_scores.customer_id
+    left join return_risk_segments
+        on customer_order_metrics.customer_id = return_risk_segments.customer_id
     left join risk_and_value
         on customer_order_metrics.customer_id = risk_and_value.customer_id
     left join quadrants
