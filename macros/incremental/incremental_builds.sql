@@ -320,8 +320,7 @@
 
 {% macro staged_change_models(changes) -%}
     {#- The staged *_rows models whose rows a kind of changes reads. A model
-        follows only what its rows depend on: int_counted_orders
-        (orders_and_customers) then never waits for the returns to be staged. -#}
+        follows only what its rows depend on, so it waits for nothing else. -#}
     {%- set models = {
         'orders': ['stg_shop__order_rows', 'stg_shop__order_item_rows', 'stg_shop__return_rows'],
         'orders_and_customers': ['stg_shop__customer_rows', 'stg_shop__order_rows'],
