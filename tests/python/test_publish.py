@@ -151,12 +151,67 @@ def test_the_published_file_holds_the_marts_and_the_history_and_nothing_the_buil
     # The builder keeps the rest, for the next build.
     schemas = {row[0] for row in query(builder(published), "select schema_name from information_schema.schemata")}
     assert {"main", "main_staging", "main_intermediate", "main_seeds"} <= schemas
+    # No raw personal data: no column named for it, and no text value the raw customers hold as email or name.
+    columns = query(
+        published, "select table_schema, table_name, column_name, data_type from information_schema.columns"
+    )
+    personal_names = {"email", "full_name", "first_name", "last_name", "name", "phone"}
+    personal = [(table, column) for _, table, column, _ in columns if column in personal_names]
+    assert personal == []
+    raw = query(builder(published), "select lower(email), lower(full_name) from main_staging.stg_shop__customer_rows")
+    raw_values = {value for row in raw for value in row if value}
+    assert len(raw_values) > 1000
+    for schema, table, column, data_type in columns:
+        if data_type == "VARCHAR":
+            values = {row[0] for row in query(published, f'select distinct lower("{column}") from {schema}."{table}"')}
+            assert not values & raw_values, f"{table}.{column} holds raw personal data"
+            assert not any("@" in value for value in values if value), f"{table}.{column} holds an email"
     # export reads the published file alone: the segment names come from the published seeds.
     from risk_segmentation import cli
 
     out = tmp_path / "at_risk.csv"
     assert cli.main(["export", "--database", str(published), "--segment", "at_risk", "--out", str(out)]) == 0
     assert out.read_text().startswith("customer_id,")
+
+
+def dbt_build_into(database: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "RISK_SEGMENTATION_DUCKDB_PATH": str(database),
+    }
+    env.pop("DBT_TARGET", None)
+    command = [
+        str(CLI.with_name("dbt")),
+        "build",
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path),
+    ]
+    return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+
+
+def test_dbt_by_hand_never_writes_the_published_file(published: Path, tmp_path: Path) -> None:
+    """dbt's dev target defaults to a private file (the README's hand build: tests/python/test_documented_workflow.py).
+    Pointed at the published file's name, dbt stops before it opens it; pointed at any other file publish manages,
+    it stops before a model runs."""
+    profile = (PROJECT_DIR / "profiles" / "profiles.yml").read_text()
+    assert "env_var('RISK_SEGMENTATION_DUCKDB_PATH', 'target/dev.duckdb')" in profile
+    by_name = tmp_path / "risk_segmentation.duckdb"
+    shutil.copy(published, by_name)
+    before = file_state(by_name)
+    done = dbt_build_into(by_name, tmp_path)
+    assert done.returncode != 0
+    assert "RISK_SEGMENTATION_DUCKDB_PATH_is_the_published_file_which_publish_alone_writes" in done.stdout
+    assert file_state(by_name) == before
+
+    tables = query(published, "select table_schema, table_name from information_schema.tables order by all")
+    done = dbt_build_into(published, tmp_path)
+    assert done.returncode != 0
+    assert f"The DuckDB file {published} is published by `risk-segmentation publish`" in done.stdout
+    assert "START sql" not in done.stdout and "START seed" not in done.stdout
+    assert query(published, "select table_schema, table_name from information_schema.tables order by all") == tables
 
 
 def test_a_reader_keeps_working_while_a_build_publishes_without_copying_the_builder(

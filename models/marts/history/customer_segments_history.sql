@@ -1,17 +1,16 @@
 -- Segment membership over time (docs/definitions.md §8): a row per customer and as-of
 -- date on which any tracked segment column differs from the customer's
--- previous version; a first build records every customer. Each build appends
--- its as-of date; a re-run at the latest date replaces it, and a build of an
--- earlier date records nothing (macros/history/segment_history.sql). A
+-- previous version; a first build records every customer. A build at a later
+-- date appends, at the latest date replaces it, at an earlier date inserts it
+-- (the pre-hook makes room: macros/history/segment_history.sql). A
 -- --full-refresh keeps the history (full_refresh: false).
--- depends_on: {{ ref('int_as_of_date') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     full_refresh=false,
     on_schema_change='fail',
     partition_by=(['valid_from'] if target.type == 'spark' else none),
-    pre_hook="{{ delete_segment_history_at_as_of_date() }}",
+    pre_hook="{{ prepare_segment_history(ref('customer_segments')) }}",
 ) }}
 
 with
@@ -21,9 +20,11 @@ current_segments as (
 ),
 
 {% if is_incremental() -%}
+{%- if target.type == 'spark' -%}
 latest_recorded as (
     select max(valid_from) as valid_from from {{ this }}
 ),
+{% endif %}
 
 -- Each customer's latest version before this build's as-of date.
 earlier_versions as (
@@ -57,11 +58,14 @@ final as (
     left join previous_versions
         on current_segments.customer_id = previous_versions.customer_id
     where
-        -- A build of an earlier date than the latest recorded records nothing.
+        {%- if target.type == 'spark' %}
+        -- Spark cannot insert a date into the past: an earlier date records nothing.
         current_segments.as_of_date >= coalesce(
             (select latest_recorded.valid_from from latest_recorded), current_segments.as_of_date
         )
-        and (
+        and
+        {%- endif %}
+        (
             previous_versions.customer_id is null
             or current_segments.rfm_segment is distinct from previous_versions.rfm_segment
             or current_segments.lifecycle_stage is distinct from previous_versions.lifecycle_stage
