@@ -18,6 +18,8 @@
             'form': 'the name of the raw tables\' load column, such as _fivetran_synced'},
         'customer_age_min': {'kind': 'integer', 'min': 0, 'max': 150},
         'customer_age_max': {'kind': 'integer', 'min': 0, 'max': 150},
+        'max_rejected_share': {'kind': 'number', 'min': 0, 'max': 1,
+            'form': 'a share of lines from 0 to 1, such as 0.25 (0: no rejection allowed; 1: no limit)'},
         'as_of_date': {'kind': 'as_of_date', 'nullable': true,
             'form': "unset, 'today', or a date written YYYY-MM-DD"},
         'counted_order_statuses': {'kind': 'subset', 'choices': order_statuses},

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import calendar
-import os
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -25,10 +23,12 @@ EXPORT_COLUMNS = [
     "return_tier", "return_risk_score", "value_tier", "risk_value_quadrant", "playbook",
     "repurchase_probability", "as_of_date",
 ]  # fmt: skip
-# The segment names of each dimension: from the seeds where they are data.
+PUBLISHED_DATABASE = "risk_segmentation.duckdb"  # what BI reads; dbt never builds into it (publish.py)
+# The segment names of each dimension: from the seeds where they are data, as (seed, ordered by), the seed
+# wherever the file holds it (report.seed_values: <schema>_seeds, or a host project's own version).
 DIMENSION_VALUES = {
-    "rfm_segment": "select rfm_segment from main_seeds.rfm_segment_map order by segment_priority",
-    "risk_value_quadrant": "select risk_value_quadrant from main_seeds.risk_value_quadrants order by quadrant_priority",
+    "rfm_segment": ("rfm_segment_map", "segment_priority"),
+    "risk_value_quadrant": ("risk_value_quadrants", "quadrant_priority"),
     "lifecycle_stage": ["active", "at_risk", "lapsed"],
     "return_tier": ["champion", "standard", "at_risk", "serial_returner"],
     "churn_risk": ["high", "low"],
@@ -99,42 +99,40 @@ def check_dbt_vars(dbt_args: list[str]) -> None:
 
 
 def _history(args: argparse.Namespace) -> int:
+    """The month-end builds run in publish's builder, then publish's own build with every test: what they
+    record reaches BI through publish, or not at all."""
     check_dbt_vars(args.dbt_args)
     extra_vars = parse_vars(args.vars) if args.vars else {}
     if not isinstance(extra_vars, dict) or "as_of_date" in extra_vars:
         raise ValueError("--vars must be a mapping without as_of_date (history sets it for each month end)")
-    months = month_ends(args.first, args.last)
-    env = publish.dbt_env(args.dbt_args)  # the project's profile unless one was chosen (publish.py)
-    # dbt in its own process group, signals passed on, dies with us (publish.py)
-    with publish.SignalForwarding() as signals:
-        for as_of in months:
-            command = [
-                publish.dbt_executable(), "build",
-                "--select", "+segment_transitions",
-                "--exclude", "resource_type:unit_test",
-                # Leave out tests that also read unselected models (row accounting).
-                "--indirect-selection", "cautious",
-                "--vars", yaml.safe_dump({**extra_vars, "as_of_date": as_of.isoformat()}, default_flow_style=True),
-                *args.dbt_args,
-            ]  # fmt: skip
-            print(f"== as of {as_of}: {' '.join(command)}", flush=True)
-            returncode = signals.run_dbt(command, env)
-            if returncode != 0:
-                failed = f"was stopped by signal {signals.received}" if signals.received else "failed"
-                print(f"history stopped: the build as of {as_of} {failed}", file=sys.stderr)
-                return returncode
-    return 0
+    month_builds = [
+        [
+            "build",
+            "--select", "+segment_transitions",
+            "--exclude", "resource_type:unit_test",
+            # Leave out tests that also read unselected models (row accounting).
+            "--indirect-selection", "cautious",
+            "--vars", yaml.safe_dump({**extra_vars, "as_of_date": as_of.isoformat()}, default_flow_style=True),
+            *args.dbt_args,
+        ]
+        for as_of in month_ends(args.first, args.last)
+    ]  # fmt: skip
+    final_vars = ["--vars", yaml.safe_dump(extra_vars, default_flow_style=True)] if extra_vars else []
+    return publish.publish(
+        published_database(args), parquet_dir(args), [*final_vars, *args.dbt_args], history_builds=month_builds
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
-    database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
+    database = published_database(args)
     if not database.exists():
         raise ValueError(f"no database at {database}: run the build first (make build), or pass --database")
     out = Path(args.out)
     fmt = args.format or ("parquet" if out.suffix == ".parquet" else "csv")
     with duckdb.connect(str(database), read_only=True) as con:
+        schema = report.marts_schema(con, database, args.schema)
         known = DIMENSION_VALUES[args.dimension]
-        valid = [row[0] for row in con.sql(known).fetchall()] if isinstance(known, str) else known
+        valid = report.seed_values(con, database, schema, args.dimension, *known) if isinstance(known, tuple) else known
         unknown = [name for name in args.segment if name not in valid]
         if unknown:
             raise ValueError(
@@ -142,7 +140,8 @@ def _export(args: argparse.Namespace) -> int:
                 f"valid: {', '.join(valid)} (or omit --segment)"
             )
         where = f"where {args.dimension} in ({', '.join('?' * len(args.segment))})" if args.segment else ""
-        query = f"select {', '.join(EXPORT_COLUMNS)} from customer_segments {where} order by customer_id"
+        segments = f"{report.quoted(schema)}.customer_segments"
+        query = f"select {', '.join(EXPORT_COLUMNS)} from {segments} {where} order by customer_id"
         out.parent.mkdir(parents=True, exist_ok=True)
         options = "format parquet" if fmt == "parquet" else "format csv, header true"
         con.execute(f"copy ({query}) to '{out}' ({options})", args.segment)
@@ -151,21 +150,40 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+SCHEMA_HELP = (
+    "schema of the marts, e.g. a host project's target schema (default: the one schema holding customer_segments)"
+)
+
+
 def _report(args: argparse.Namespace) -> int:
-    database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
-    charts = report.write_report(database, Path(args.out))
+    database = published_database(args)
+    charts = report.write_report(database, Path(args.out), args.schema)
     print(f"{charts} charts -> {args.out}")
     return 0
 
 
+def published_database(args: argparse.Namespace) -> Path:
+    """The DuckDB file BI reads: --database, else risk_segmentation.duckdb in the working folder."""
+    return Path(args.database or PUBLISHED_DATABASE)
+
+
+def parquet_dir(args: argparse.Namespace) -> Path | None:
+    return None if args.no_parquet else Path(args.parquet_dir)
+
+
 def _publish(args: argparse.Namespace) -> int:
-    database = Path(args.database or os.environ.get("RISK_SEGMENTATION_DUCKDB_PATH", "risk_segmentation.duckdb"))
-    parquet_dir = None if args.no_parquet else Path(args.parquet_dir)
     check_dbt_vars(args.dbt_args)
-    return publish.publish(database, parquet_dir, args.dbt_args)
+    return publish.publish(published_database(args), parquet_dir(args), args.dbt_args)
 
 
-def main(argv: list[str] | None = None) -> int:
+def add_publish_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--database", help=f"the published DuckDB file (default {PUBLISHED_DATABASE})")
+    command.add_argument("--parquet-dir", default="parquet", help="link to the marts' Parquet files (default parquet)")
+    command.add_argument("--no-parquet", action="store_true", help="publish the DuckDB file only")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, without running anything (tests/python/test_docs.py reads it)."""
     parser = argparse.ArgumentParser(prog="risk-segmentation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -187,22 +205,24 @@ def main(argv: list[str] | None = None) -> int:
 
     history = commands.add_parser(
         "history",
-        help="build the segments as of each month end in turn, recording the snapshot history and transitions",
-        description="Runs dbt build (+segment_transitions) once per month end, oldest first, so the "
-        "customer_segments_history snapshot and segment_transitions record the past. Run it from the project "
-        "folder (dbt reads its profiles/ unless DBT_PROFILES_DIR says otherwise); months must go forward from the "
-        "latest already recorded.",
+        help="record the segments as of each month end of a range into the history, then publish",
+        description="Inside publish (its builder, lock and tests): runs dbt build (+segment_transitions) once per "
+        "month end, oldest first, so customer_segments_history and segment_transitions record the past, then "
+        "publish's dbt build with every test; only when all pass is the result published. Month ends before "
+        "dates already recorded are inserted into the history (docs/definitions.md §8). Run it from the project "
+        "folder (dbt reads its profiles/ unless DBT_PROFILES_DIR says otherwise).",
     )
     history.add_argument("--from", dest="first", required=True, help="first month, YYYY-MM")
     history.add_argument("--to", dest="last", required=True, help="last month, YYYY-MM")
     history.add_argument("--vars", help="other dbt vars, as YAML, e.g. '{raw_data_dir: data/shop}'")
+    add_publish_options(history)
     history.add_argument("dbt_args", nargs="*", help="further dbt arguments, after --, e.g. -- --target postgres")
     history.set_defaults(handler=_history)
 
     export = commands.add_parser(
         "export",
         help="write one segment, several, or every customer of customer_segments to CSV or Parquet",
-        description="Reads customer_segments from the DuckDB file of the build (RISK_SEGMENTATION_DUCKDB_PATH, "
+        description="Reads customer_segments from the published DuckDB file (--database, "
         "default risk_segmentation.duckdb) and writes the columns campaign tools need: "
         + ", ".join(EXPORT_COLUMNS)
         + ".",
@@ -217,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     export.add_argument("--out", required=True, help="file to write; .parquet means Parquet unless --format says")
     export.add_argument("--format", choices=["csv", "parquet"], help="csv (default) or parquet")
-    export.add_argument("--database", help="DuckDB file of the build (default: as the dbt profile)")
+    export.add_argument("--database", help=f"DuckDB file of the build (default {PUBLISHED_DATABASE})")
+    export.add_argument("--schema", help=SCHEMA_HELP)
     export.set_defaults(handler=_export)
 
     rep = commands.add_parser(
@@ -226,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         description=report.__doc__,
     )
     rep.add_argument("--out", default="report.html", help="file to write (default report.html)")
-    rep.add_argument("--database", help="DuckDB file of the build (default: as the dbt profile)")
+    rep.add_argument("--database", help=f"DuckDB file of the build (default {PUBLISHED_DATABASE})")
+    rep.add_argument("--schema", help=SCHEMA_HELP)
     rep.set_defaults(handler=_report)
 
     pub = commands.add_parser(
@@ -234,12 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         help="dbt build in the builder database, then publish the marts atomically if every test passed",
         description=publish.__doc__,
     )
-    pub.add_argument("--database", help="the published DuckDB file (default: as the dbt profile)")
-    pub.add_argument("--parquet-dir", default="parquet", help="link to the marts as Parquet files (default parquet)")
-    pub.add_argument("--no-parquet", action="store_true", help="publish the DuckDB file only")
+    add_publish_options(pub)
     pub.add_argument("dbt_args", nargs="*", help="dbt build arguments, after --, e.g. -- --vars '{as_of_date: ...}'")
     pub.set_defaults(handler=_publish)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

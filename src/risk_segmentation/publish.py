@@ -63,7 +63,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -222,6 +222,16 @@ class SignalForwarding:
         return 128 + self.received if self.received is not None else returncode
 
 
+def run_builds(signals: SignalForwarding, builds: Sequence[list[str]], env: dict[str, str]) -> int:
+    """Run each dbt command in turn, stopping at the first that fails; its exit code, or 0."""
+    for build in builds:
+        print(f"== dbt {' '.join(build)}", flush=True)
+        returncode = signals.run_dbt([dbt_executable(), *build], env)
+        if returncode != 0:
+            return returncode
+    return 0
+
+
 @contextlib.contextmanager
 def publish_lock(database: Path) -> Iterator[bool]:
     """Hold <database>.publish.lock (exclusive, non-blocking). Yields False if another holds it."""
@@ -247,10 +257,28 @@ def remove_database_file(path: Path) -> None:
     shutil.rmtree(f"{path}.tmp", ignore_errors=True)  # DuckDB's spill folder
 
 
-def publish(database: Path, parquet_dir: Path | None, dbt_args: list[str]) -> int:
+def publish(
+    database: Path, parquet_dir: Path | None, dbt_args: list[str], history_builds: Sequence[list[str]] = ()
+) -> int:
     """dbt build in <name>.builder.duckdb; on success copy what BI reads into a new file and rename it
-    over database. Returns dbt's exit code, 128 + a signal's number when stopped by it, or
-    EXIT_BUSY when another publish is running."""
+    over database. history_builds: dbt commands (arguments after `dbt`) run in the builder first, in
+    order, each of which must pass too (the history backfill, cli.py). Returns dbt's exit code, 128 + a
+    signal's number when stopped by it, or EXIT_BUSY when another publish is running.
+    The target (--target in dbt_args, else DBT_TARGET, else dev) chooses how: postgres publishes a
+    schema (publish_postgres.py; database and parquet_dir are not used), spark is refused."""
+    target = _option(dbt_args, "--target") or _option(dbt_args, "-t") or os.environ.get("DBT_TARGET") or "dev"
+    if target == "postgres":
+        from risk_segmentation import publish_postgres
+
+        return publish_postgres.publish(dbt_args, history_builds)
+    if target == "spark":
+        raise ValueError(
+            "publish supports the DuckDB (dev) and Postgres targets, not spark: Spark's tables have no "
+            "transaction that could replace them at once. Build on Spark with `dbt build --target spark`, "
+            "knowing that it writes the target schema in place, table by table: while it runs, a reader may "
+            "find a mart missing or half written, or marts of the new build beside marts of the old one, and "
+            "a failing test does not undo the tables already written (docs/operations.md)"
+        )
     database = database.absolute()
     with publish_lock(database) as held:
         if not held:
@@ -262,10 +290,16 @@ def publish(database: Path, parquet_dir: Path | None, dbt_args: list[str]) -> in
             )
             return EXIT_BUSY
         with SignalForwarding() as signals:
-            return _publish_locked(database, parquet_dir, dbt_args, signals)
+            return _publish_locked(database, parquet_dir, dbt_args, history_builds, signals)
 
 
-def _publish_locked(database: Path, parquet_dir: Path | None, dbt_args: list[str], signals: SignalForwarding) -> int:
+def _publish_locked(
+    database: Path,
+    parquet_dir: Path | None,
+    dbt_args: list[str],
+    history_builds: Sequence[list[str]],
+    signals: SignalForwarding,
+) -> int:
     if parquet_dir is not None and parquet_dir.exists() and not parquet_dir.is_symlink():
         raise ValueError(f"{parquet_dir} exists and is not a link made by publish: move it away first")
     builder, publishing = builder_path(database), publishing_path(database)
@@ -276,7 +310,7 @@ def _publish_locked(database: Path, parquet_dir: Path | None, dbt_args: list[str
 
     env = {**dbt_env(dbt_args), "RISK_SEGMENTATION_DUCKDB_PATH": str(builder), "DBT_TARGET": "dev"}
     print(f"== building in {builder}", flush=True)
-    returncode = signals.run_dbt([dbt_executable(), "build", *dbt_args], env)
+    returncode = run_builds(signals, [*history_builds, ["build", *dbt_args]], env)
     new_parquet, published = None, False
     try:
         if returncode == 0:

@@ -1,6 +1,7 @@
 """The segment report: one self-contained HTML file of charts drawn from the built marts.
 
-``risk-segmentation report`` reads the published DuckDB file. Every number is an aggregate the
+``risk-segmentation report`` reads the published DuckDB file, or a host project's (the marts in the
+schema holding customer_segments, or --schema). Every number is an aggregate the
 warehouse computes (a few hundred rows at most, whatever the number of customers); no customer
 row reaches Python. Charts are matplotlib figures written as inline SVG: no script, no network,
 the same bytes for the same marts (docs/operations.md "The segment report", DECISIONS.md "Report").
@@ -265,7 +266,10 @@ def repurchase_chart(calibration: list[dict], evaluation: list[dict]) -> Chart |
     auc = {row["predictor"]: row["auc"] for row in evaluation if row["auc"] is not None}
     if not calibration or "repurchase_probability" not in auc:
         return None
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    # Constrained layout spaces the two charts by their tick labels: with the default spacing the
+    # predictor names ran over the calibration chart.
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    figure.get_layout_engine().set(wspace=0.05)
     predicted = [100 * row["mean_probability"] for row in calibration]
     observed = [100 * row["observed_rate"] for row in calibration]
     left.plot([0, 100], [0, 100], color="#999999", linewidth=1, linestyle="--")
@@ -361,17 +365,100 @@ def render(data: dict[str, list[dict]]) -> str:
     )
 
 
-def write_report(database: Path, out: Path) -> int:
-    """Write the report of the marts in database to out; returns the number of charts."""
+def quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def schemas_holding(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The schemas of the file that hold a table or view named table, in name order."""
+    rows = con.execute(
+        "select distinct table_schema from information_schema.tables "
+        "where table_catalog = current_database() and lower(table_name) = lower(?) order by table_schema",
+        [table],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def marts_schema(con: duckdb.DuckDBPyConnection, database: Path, schema: str | None = None) -> str:
+    """Where the marts of a DuckDB file are (report and export): schema (--schema) when given, else the one
+    schema holding customer_segments - `main` in this project's published file, the target schema of a host
+    project that builds it as a package. None, or several without --schema, is an error saying so."""
+    holders = schemas_holding(con, "customer_segments")
+    if schema is not None:
+        chosen = [holder for holder in holders if holder.lower() == schema.lower()]
+        if not chosen:
+            where = f"; it is in schema {', '.join(holders)}" if holders else ""
+            raise ValueError(f"{database} has no customer_segments in schema {schema}{where}")
+        return chosen[0]
+    if not holders:
+        raise ValueError(
+            f"{database} holds no customer_segments: build the marts first (make build, or dbt build), "
+            "or pass the --database of a build"
+        )
+    if len(holders) > 1:
+        raise ValueError(
+            f"{database} holds customer_segments in {len(holders)} schemas ({', '.join(holders)}): "
+            "choose one with --schema"
+        )
+    return holders[0]
+
+
+def seed_values(con: duckdb.DuckDBPyConnection, database: Path, schema: str, column: str, seed: str,
+                order_by: str) -> list[str]:  # fmt: skip
+    """The values of column in the seed table seed, ordered by order_by: the segment names of a dimension
+    whose names are data (export). The seed is wherever the file holds it: `<schema>_seeds` for this
+    project's seeds, or where a host project built its own version of the seed (README, "Use it inside your
+    dbt project"). When several schemas hold one with different values (a host's version beside the
+    package's from an earlier build), the one naming every value of column in the marts is the one the
+    build used; if that still leaves more than one, it is an error naming them."""
+    holders = schemas_holding(con, seed)
+    if not holders:
+        raise ValueError(f"{database} holds no {seed}, where the {column} names are: build the seeds too")
+    found = {
+        holder: tuple(
+            row[0]
+            for row in con.execute(f"select {column} from {quoted(holder)}.{seed} order by {order_by}").fetchall()
+        )
+        for holder in holders
+    }
+    if len(set(found.values())) > 1:
+        in_marts = {
+            row[0]
+            for row in con.execute(
+                f"select distinct {column} from {quoted(schema)}.customer_segments where {column} is not null"
+            ).fetchall()
+        }
+        found = {holder: names for holder, names in found.items() if in_marts <= set(names)}
+    if len(set(found.values())) != 1:
+        raise ValueError(
+            f"{database} holds {seed} in schemas {', '.join(holders)}, with different {column}s, and the marts "
+            f"in {schema} do not tell which the build used: drop the one it no longer uses"
+        )
+    return list(next(iter(found.values())))
+
+
+def write_report(database: Path, out: Path, schema: str | None = None) -> int:
+    """Write the report of the marts in database (in schema, or the schema holding customer_segments) to out;
+    returns the number of charts."""
     if not database.exists():
         raise ValueError(f"no database at {database}: run the build first (make build), or pass --database")
     with duckdb.connect(str(database), read_only=True) as con:
-        present = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+        schema = marts_schema(con, database, schema)
+        present = {
+            row[0].lower()
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = current_database() and table_schema = ?",
+                [schema],
+            ).fetchall()
+        }
         missing = [mart for mart in MARTS if mart not in present]
         if missing:
             raise ValueError(
-                f"{database} lacks the marts {', '.join(missing)}: build every mart first (make build, or dbt build)"
+                f"{database} lacks the marts {', '.join(missing)} in schema {schema}: build every mart first "
+                "(make build, or dbt build)"
             )
+        con.execute(f"use {quoted(schema)}")  # the queries name the marts unqualified
         data = aggregates(con)
     if not data["summary"][0]["customers"]:
         raise ValueError(f"{database} has no purchasing customer: nothing to draw")

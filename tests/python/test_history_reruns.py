@@ -1,8 +1,11 @@
 """The segment history survives the ways teams really run dbt: `dbt seed`, `dbt run`, `dbt test` on a fresh
 database, a re-run at the same as-of date with changed rules (a correction, `today` twice in a day),
-and a build of an earlier date (a backtest, a look at the past), which records nothing."""
+and a build of an earlier date (a backfill, a backtest), which is inserted into the history: the history is then the
+one that building the dates in order records."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 def history_dates(result) -> dict[str, int]:
@@ -10,7 +13,7 @@ def history_dates(result) -> dict[str, int]:
     return dict(rows)
 
 
-def test_run_then_test_rerun_and_an_earlier_date(run_dbt) -> None:
+def test_run_then_test_rerun_and_an_earlier_date(run_dbt, tmp_path: Path) -> None:
     # A fresh database built by `dbt run`: the history is a model, so segment_transitions finds it.
     seeded = run_dbt("seed")
     assert seeded.returncode == 0, seeded.output[-3000:]
@@ -34,9 +37,19 @@ def test_run_then_test_rerun_and_an_earlier_date(run_dbt) -> None:
         == 0
     ), "the history holds the re-run's segments"
 
-    # An earlier date records nothing and says so; the published marts are as of that date.
+    # An earlier date is inserted before the recorded one, and the published marts are as of that date.
     earlier = run_dbt("run", vars={"as_of_date": "2024-06-30"})
     assert earlier.returncode == 0, earlier.output[-3000:]
-    assert f"before the latest recorded as-of date {as_of}; it records nothing" in earlier.output
-    assert history_dates(earlier) == {as_of: customers}
+    assert f"before the recorded as-of date {as_of}; it is inserted into the history before it" in earlier.output
+    assert set(history_dates(earlier)) == {"2024-06-30", as_of}
     assert earlier.scalar("select cast(max(as_of_date) as varchar) from customer_segments") == "2024-06-30"
+
+    # The same dates built in order, in a database of their own, record the same history.
+    in_order = tmp_path / "in_order.duckdb"
+    for args, dbt_vars in [(("seed",), None), (("run",), {"as_of_date": "2024-06-30"}),
+                           (("run",), {"lifecycle_active_days": 30})]:  # fmt: skip
+        done = run_dbt(*args, vars=dbt_vars, database=in_order)
+        assert done.returncode == 0, done.output[-3000:]
+    everything = "select * from customer_segments_history"
+    assert sorted(earlier.query(everything)) == sorted(done.query(everything))
+    assert history_dates(earlier)["2024-06-30"] > history_dates(earlier)[as_of] > 0

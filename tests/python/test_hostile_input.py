@@ -30,13 +30,16 @@ ROWS_MODEL = {"customers": "customer", "orders": "order", "order_items": "order_
 CLEAN_MODEL = {"customers": "customers", "orders": "orders", "order_items": "order_items", "returns": "returns"}
 
 # Only the staging models and the counted orders (the orphan flag), and of their tests the ones that
-# account for rows and check reasons.
+# account for rows and lines and check reasons. A case adds the rejected-share test where it is the
+# point (Case.select): most cases are files of a few lines, a large share of them rejected.
+SHARE_TEST = "test_name:loses_at_most_max_rejected_share"
 SELECT = [
     "--select",
     "path:models/staging/shop,resource_type:model",
     "int_as_of_date",
     "int_counted_orders",
     "test_name:accounts_for_every_row",
+    "test_name:accounts_for_every_line",
     "path:models/staging/shop,test_name:accepted_values",
     "test_name:true_for_at_most",
     "--indirect-selection",
@@ -66,6 +69,7 @@ class Case:
     parquet: dict[str, str] = field(default_factory=dict)  # <table>.parquet written from this DuckDB query
     rebuild: bool = False  # build twice: the second, incremental build is the one checked
     output: tuple[str, ...] = ()  # fragments the build's output holds (a warning)
+    select: tuple[str, ...] = ()  # more to build and test, such as SHARE_TEST
 
 
 def lines(*rows: bytes, end: bytes = b"\n") -> bytes:
@@ -76,6 +80,7 @@ def orders(*rows: bytes, end: bytes = b"\n") -> dict[str, bytes]:
     return {"orders": lines(ORDERS_HEADER, *rows, end=end)}
 
 
+UNCLOSED = b'Q1,5,"2024-01-01,paid,10'  # a quote that never closes
 MANY_CUSTOMERS = lines(b"customer_id", *(b"c%d" % n for n in range(20_500)), b'"LATEQ2"')
 
 CASES = [
@@ -111,9 +116,44 @@ CASES = [
         "unclosed_quote",
         "orders.csv: a quote opened on line 3 and never closed",
         orders(ORDER, b'o2,c1,"2024-01-01,paid,10', b"o3,c2,2024-01-02,paid,5"),
-        records={"orders": 2},
         rejected=(Rejected("orders", "broken_quoting", 3),),
-        note="the record runs to the end of the file: one rejected record",
+        checks=(("select string_agg(order_id, ' ' order by order_id) from stg_shop__orders", "o1 o3"),),
+        note="line 3 alone is rejected; reading resumes at line 4, whose order is read",
+    ),
+    Case(
+        "unclosed_quote_mid_file",
+        'orders.csv: 3,000 orders; line 1,501 `Q1,5,"2024-01-01,paid,10` opens a quote that never closes',
+        orders(*(UNCLOSED if n == 1_499 else b"o%d,c1,2024-01-01,paid,10" % n for n in range(3_000))),
+        rejected=(Rejected("orders", "broken_quoting", 1_501),),
+        checks=(
+            ("select count(*) from stg_shop__orders", 2_999),
+            ("select count(*) from stg_shop__orders where cast(substr(order_id, 2) as integer) >= 1500", 1_500),
+            ("select physical_lines from stg_shop__rejected_rows", 1),
+        ),
+        output=("Python's csv module read", "starting on line 1501, spans several lines"),
+        select=(SHARE_TEST,),
+        note="the 1,500 lines after it are read again, every one an order; the lines add up: header + 3,000 records "
+        "of one line; read by Python's csv module (DuckDB cannot resume after an unclosed quote); the log says so",
+    ),
+    Case(
+        "stray_quote_closing_lines_later",
+        'orders.csv: a quote opens on line 3 and closes on line 6 (`"paid"`), swallowing lines 4-5: '
+        "line 4 dated `2023-02-30`, line 5 of 4 fields",
+        orders(
+            ORDER,
+            b'o2,c1,"2024-01-01,paid,10',
+            b"o3,c1,2023-02-30,paid,10",
+            b"o4,c1,2024-01-01,paid",
+            b'o5,c2,2024-01-02,"paid",5',
+            b"o6,c2,2024-01-02,paid,5",
+        ),
+        rejected=(
+            Rejected("orders", "broken_quoting", 3),
+            Rejected("orders", "unparseable_ordered_at"),
+            Rejected("orders", "wrong_field_count", 5),
+        ),
+        checks=(("select string_agg(order_id, ' ' order by order_id) from stg_shop__orders", "o1 o5 o6"),),
+        note="each swallowed line is read on its own: a record, or rejected with its own reason",
     ),
     Case(
         "invalid_utf8",
@@ -134,7 +174,8 @@ CASES = [
         orders(b'o1,c1,2024-01-01,"pa\r\nid",10', b"o2,c1,2024-01-01,paid,10,extra", end=b"\r\n"),
         records={"orders": 2},
         rejected=(Rejected("orders", "unknown_status"), Rejected("orders", "wrong_field_count", 4)),
-        note="line numbers are lines of the file, not records",
+        checks=(("select physical_lines from stg_shop__rejected_rows where rejection_reason = 'unknown_status'", 2),),
+        note="line numbers are lines of the file, not records; the record of lines 2-3 says it spans 2",
     ),
     Case(
         "utf8_bom",
@@ -300,6 +341,34 @@ CASES = [
         note="builds with a warning: over 10% of the counted orders are orphans, usually ids written differently",
     ),
     Case(
+        "rejected_share_above_the_limit",
+        'orders.csv of 80 lines: a quote opened on line 11 closes on line 60 (`o59",paid,10`), so lines 11-60 read '
+        "as one record of 5 fields, its ordered_at 50 lines long",
+        orders(
+            *(
+                b'o10,c1,"2024-01-01,paid,10'
+                if n == 10
+                else b'o59",paid,10'
+                if n == 59
+                else b"o%d,c1,2024-01-01,paid,10" % n
+                for n in range(1, 81)
+            )
+        ),
+        select=(SHARE_TEST,),
+        error=(
+            "Raw table 'orders' lost 62.5% of its lines to rejection (50 of 80), above var max_rejected_share (0.25)",
+            "the main reason, unparseable_ordered_at, rejected 50 of them",
+        ),
+        note="a record that parses is not split: the share of lines (not of rows: 1 of 31) stops the build",
+    ),
+    Case(
+        "max_rejected_share_above_one",
+        "var max_rejected_share `1.5`",
+        orders(ORDER),
+        vars={"max_rejected_share": 1.5},
+        error=("Invalid value for var 'max_rejected_share': got 1.5; expected a share of lines from 0 to 1",),
+    ),
+    Case(
         "empty_raw_data_dir",
         "`--vars '{raw_data_dir: $DIR}'` with DIR unset",
         orders(ORDER),
@@ -316,6 +385,12 @@ CASES = [
 ]
 
 
+def selection(case: Case) -> list[str]:
+    """SELECT with the case's own additions."""
+    at = SELECT.index("--indirect-selection")
+    return [*SELECT[:at], *case.select, *SELECT[at:]]
+
+
 def raw_records(case: Case, table: str) -> int:
     """The records of a raw file, counted here: its non-blank lines after the header, unless the case says."""
     if table in case.records:
@@ -324,6 +399,17 @@ def raw_records(case: Case, table: str) -> int:
         with duckdb.connect() as con:
             return con.execute(f"select count(*) from ({case.parquet[table]})").fetchall()[0][0]
     return sum(1 for line in case.files.get(table, CUSTOMERS).splitlines()[1:] if line)
+
+
+def file_lines(data: bytes, delimiter: str) -> tuple[int, int]:
+    """A CSV file's lines (each ends in LF; a last line may lack it) and its blank lines (empty, or a
+    CR alone; in a file of one column, a blank line is a record). No case has a blank line inside a
+    quoted value."""
+    rows = data.split(b"\n")
+    if rows[-1] == b"":
+        rows.pop()
+    width = rows[0].count(("\t" if delimiter == "\\t" else delimiter).encode()) + 1
+    return len(rows), (sum(1 for row in rows[1:] if row in (b"", b"\r")) if width > 1 else 0)
 
 
 @pytest.fixture(scope="module")
@@ -372,16 +458,16 @@ def build(tmp_path_factory: pytest.TempPathFactory):
                         f"create table shop_raw.{table} as"
                         f" select * from read_csv('{raw / table}.csv', header = true, all_varchar = true)"
                     )
-            return dbt(["build", *SELECT], database, {"raw_schema": "shop_raw", **case.vars})
+            return dbt(["build", *selection(case)], database, {"raw_schema": "shop_raw", **case.vars})
         for table, data in files.items():
             if table not in case.parquet:
                 (raw / f"{table}.csv").write_bytes(data)
         with duckdb.connect() as con:
             for table, query in case.parquet.items():
                 con.execute(f"copy ({query}) to '{raw / table}.parquet' (format parquet)")
-        built = dbt(["build", *SELECT], database, {"raw_data_dir": str(raw), **case.vars})
+        built = dbt(["build", *selection(case)], database, {"raw_data_dir": str(raw), **case.vars})
         if case.rebuild and built.returncode == 0:
-            return dbt(["build", *SELECT], database, {"raw_data_dir": str(raw), **case.vars})
+            return dbt(["build", *selection(case)], database, {"raw_data_dir": str(raw), **case.vars})
         return built
 
     return run
@@ -407,6 +493,13 @@ def test_hostile_input(build, case: Case) -> None:
         )
         rejected_rows = result.scalar(f"select count(*) from stg_shop__rejected_rows where source_table = '{table}'")
         assert (table, clean + duplicates + rejected_rows) == (table, raw_records(case, table))
+    for table, data in {"customers": CUSTOMERS, **case.files}.items():
+        if case.warehouse or table in case.parquet:
+            continue
+        # Every line of the file, counted here: the header, the blank lines and the lines of its records.
+        lines, blank = file_lines(data, case.vars.get("raw_csv_delimiter", ","))
+        spans = result.scalar(f"select coalesce(sum(physical_lines), 0) from base_shop__{table}")
+        assert (table, 1 + blank + spans) == (table, lines)
     for query, expected in case.checks:
         assert result.scalar(query) == expected, query
 

@@ -27,6 +27,7 @@ TUNED_VARS = {
     "percentiles_absolute_tiers": {
         "customer_age_min": 18,
         "customer_age_max": 95,
+        "max_rejected_share": 0.1,
         "as_of_date": "2024-06-30",
         "counted_order_statuses": ["paid", "shipped", "delivered", "completed", "returned", "partially_returned"],
         "at_risk_recency_percentile": 0.8,

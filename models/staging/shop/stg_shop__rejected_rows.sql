@@ -4,6 +4,8 @@
 -- load_id: the load file (or warehouse load) the row arrived in, null when the
 -- table is not batched. file_line_number: the line of the raw CSV file an
 -- unreadable record starts on (null for every row read into fields).
+-- physical_lines: the lines of the raw CSV file the row spans (more than 1 for
+-- a quoted value holding line breaks; null outside CSV files).
 with
 
 customer_rows as (
@@ -29,6 +31,7 @@ final as (
         rejection_reason,
         load_id,
         file_line_number,
+        physical_lines,
         raw_values
     from customer_rows
     where row_disposition = 'rejected'
@@ -41,6 +44,7 @@ final as (
         rejection_reason,
         load_id,
         file_line_number,
+        physical_lines,
         raw_values
     from order_rows
     where row_disposition = 'rejected'
@@ -53,6 +57,7 @@ final as (
         rejection_reason,
         load_id,
         file_line_number,
+        physical_lines,
         raw_values
     from order_item_rows
     where row_disposition = 'rejected'
@@ -65,6 +70,7 @@ final as (
         rejection_reason,
         load_id,
         file_line_number,
+        physical_lines,
         raw_values
     from return_rows
     where row_disposition = 'rejected'
