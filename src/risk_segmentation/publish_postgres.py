@@ -75,6 +75,8 @@ TARGET = "postgres"
 SCHEMA_VARIABLE = "RISK_SEGMENTATION_PG_SCHEMA"  # the profile's schema: the published one
 BI_ROLES_VARIABLE = "RISK_SEGMENTATION_BI_ROLES"
 UNPUBLISHED = "risk-segmentation publish: the last build in this builder was not published"
+# On the published schema: dbt refuses to build into it (macros/validation/refuse_published_database.sql).
+PUBLISHED_MARK = "published by risk-segmentation publish"
 SWAP_WAIT_SECONDS = 600  # how long the swap keeps trying while readers hold the published tables
 SWAP_RETRY_SECONDS = 1.0  # pause between tries, during which readers run freely
 MAX_LOCK_TIMEOUT_MS = 500
@@ -506,6 +508,7 @@ def replace_published(cursor, sql, schemas: Schemas, roles: list[str]) -> None:
         cursor.execute(statement)
     cursor.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(published)))
     cursor.execute(sql.SQL("alter schema {} rename to {}").format(publishing, sql.Identifier(published)))
+    cursor.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(published), sql.Literal(PUBLISHED_MARK)))
     cursor.execute(sql.SQL("comment on schema {} is null").format(sql.Identifier(schemas.builder)))
 
 

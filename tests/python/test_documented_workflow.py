@@ -129,7 +129,7 @@ def queries_and_tables(doc: str) -> list[tuple[str, str, list[str], list[list[ob
     """(section, sql, header, rows) for every sql block of a doc followed by a table."""
     found = []
     text = (PROJECT_DIR / doc).read_text()
-    for match in re.finditer(r"^```sql\n(.*?)^```\n+((?:\|.*\n)+)", text, re.MULTILINE | re.DOTALL):
+    for match in re.finditer(r"^```sql\n(.*?)^```\n+((?:\|[^\n]*\n)+)", text, re.MULTILINE | re.DOTALL):
         section = re.findall(r"^## (.+)$", text[: match.start()], re.MULTILINE)[-1]
         lines = [line.strip().strip("|").split("|") for line in match.group(2).strip().splitlines()]
         header, rows = [name.strip() for name in lines[0]], [[doc_cell(c) for c in line] for line in lines[2:]]

@@ -209,6 +209,22 @@ def test_a_publish_makes_the_published_schema_that_the_bi_role_reads_and_the_bui
             cursor.execute("select count(*) from analytics_builder.customer_segments")
 
 
+def test_dbt_by_hand_refuses_the_published_schema(first: Cluster) -> None:
+    """dbt pointed at the schema publish replaces stops before a model runs: BI's marts stay as published."""
+    before = published_state(first)
+    env = {**os.environ, **first.env, "DBT_PROFILES_DIR": str(first.project / "profiles")}
+    env.pop("RISK_SEGMENTATION_PG_SCHEMA", None)  # the profile's default: analytics, the published schema
+    done = subprocess.run(
+        [str(CLI.with_name("dbt")), "build", "--target", "postgres", "--vars", RAW,
+         "--target-path", str(first.folder / "target_by_hand"), "--log-path", str(first.folder / "logs")],
+        cwd=first.project, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert f"The schema {PUBLISHED} is published by `risk-segmentation publish`" in done.stdout
+    assert "START sql" not in done.stdout and "START seed" not in done.stdout
+    assert published_state(first) == before
+
+
 FAILS_AT = "2025-03-31"  # after the published as-of date: the builder's history appends it
 
 
