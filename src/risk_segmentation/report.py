@@ -92,7 +92,11 @@ QUERIES = {
         select from_segment, to_segment, count(*) as customers, max(as_of_date) as as_of_date
         from segment_transitions
         where dimension = 'rfm_segment'
-            and as_of_date = (select max(as_of_date) from segment_transitions where dimension = 'rfm_segment')
+            -- the moves into the latest date up to the build's: a build of the past draws its own
+            and as_of_date = (
+                select max(as_of_date) from segment_transitions
+                where dimension = 'rfm_segment' and as_of_date <= (select max(as_of_date) from customer_segments)
+            )
             and from_segment is not null
         group by from_segment, to_segment
         order by from_segment, to_segment""",

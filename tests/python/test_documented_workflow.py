@@ -1,7 +1,8 @@
 """The workflow the docs print, run as printed, in a copy of the project: the README's quick start (`make build`),
 its hand build of your own CSV folder, the history backfill and the backtest of docs/operations.md; then every
 query of docs/sample-results.md on what they made, against the table the doc prints under it. On the same build:
-export, the dbt docs site and the segment report.
+export and the dbt docs site; then the README's publish as of a past date, and the segment report of it (its
+screenshot is docs/report.png).
 
 A copy, so the commands may write where the docs say (risk_segmentation.duckdb, target/, parquet/) without touching
 the checkout; it shares the checkout's .venv (`make -o .venv/.installed` keeps make from reinstalling into it)."""
@@ -229,6 +230,16 @@ def test_make_build_writes_the_docs_site_offline_with_lineage_to_the_exposures(p
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?:""", site)
 
 
+@pytest.fixture(scope="module")
+def month_end(project: Path, published: Path, backtest_database: Path) -> Path:
+    """The README's publish of every mart as of a past date (after the checks of the default date's marts): the
+    build of the report and its screenshot, docs/report.png."""
+    run_shell(project, code_block("README.md", "risk-segmentation publish -- --vars '{as_of_date:"))
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.sql("select distinct as_of_date from customer_segments").fetchall() == [(date(2024, 12, 31),)]
+    return published
+
+
 REPORT_SECTIONS = [
     "rf_grid", "segments", "lifecycle", "recency", "frequency", "return_tiers", "quadrants", "repurchase",
     "transitions",
@@ -243,8 +254,8 @@ def write_report(database: Path, out: Path) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def test_report_is_one_small_self_contained_file(published: Path, tmp_path: Path) -> None:
-    page = write_report(published, tmp_path / "report.html")
+def test_report_is_one_small_self_contained_file(month_end: Path, tmp_path: Path) -> None:
+    page = write_report(month_end, tmp_path / "report.html")
     assert re.findall(r'<section id="(\w+)" class="chart">', page) == REPORT_SECTIONS
     assert len(re.findall(r'<p class="reading">[^<]{20,}</p>', page)) == len(REPORT_SECTIONS), "a reading per chart"
     # Nothing to fetch: no script, no stylesheet link, no src or href but fragments (#id) and inline
@@ -252,12 +263,12 @@ def test_report_is_one_small_self_contained_file(published: Path, tmp_path: Path
     assert "<script" not in page and "<link" not in page
     assert re.findall(r'(?:src|href)="(?!#|data:)[^"]*"', page) == []
     assert len(page.encode()) < 1_000_000
-    assert write_report(published, tmp_path / "again.html") == page, "the same marts give the same bytes"
+    assert write_report(month_end, tmp_path / "again.html") == page, "the same marts give the same bytes"
 
 
-def test_report_reads_aggregates_only(published: Path) -> None:
+def test_report_reads_aggregates_only(month_end: Path) -> None:
     """Each query returns one row per cell, segment, bin or tier, never one per customer, and they agree."""
-    with duckdb.connect(str(published), read_only=True) as con:
+    with duckdb.connect(str(month_end), read_only=True) as con:
         data = report.aggregates(con)
     customers = data["summary"][0]["customers"]
     assert max(len(rows) for rows in data.values()) <= 100 < customers
@@ -265,7 +276,8 @@ def test_report_reads_aggregates_only(published: Path) -> None:
         assert sum(row["customers"] for row in data[name]) == customers, name
     assert sum(row["revenue"] for row in data["segments"]) == data["summary"][0]["revenue"]
     assert {row["threshold_name"] for row in data["thresholds"]} >= {"at_risk_recency_days", "at_risk_max_orders"}
-    assert data["transitions"], "the backfilled month ends leave transitions"
+    assert data["transitions"], "the backfilled month ends leave transitions into 2024-12-31"
+    assert {row["as_of_date"] for row in data["transitions"]} == {date(2024, 12, 31)}
 
 
 @pytest.fixture(scope="module")
@@ -281,11 +293,11 @@ def chromium() -> str:
     return path
 
 
-def test_report_renders_in_headless_chromium(published: Path, tmp_path: Path, chromium: str) -> None:
+def test_report_renders_in_headless_chromium(month_end: Path, tmp_path: Path, chromium: str) -> None:
     from playwright.sync_api import sync_playwright
 
     out = tmp_path / "report.html"
-    write_report(published, out)
+    write_report(month_end, out)
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -307,9 +319,9 @@ def test_report_renders_in_headless_chromium(published: Path, tmp_path: Path, ch
         shutil.copy(tmp_path / "report.png", os.environ["RISK_SEGMENTATION_REPORT_PNG"])
 
 
-def test_report_refuses_a_build_without_every_mart(published: Path, tmp_path: Path) -> None:
+def test_report_refuses_a_build_without_every_mart(month_end: Path, tmp_path: Path) -> None:
     partial = tmp_path / "partial.duckdb"
-    shutil.copy(published, partial)
+    shutil.copy(month_end, partial)
     with duckdb.connect(str(partial)) as con:
         con.execute("drop table main.segment_thresholds")
     command = [str(CLI), "report", "--database", str(partial), "--out", str(tmp_path / "report.html")]
