@@ -1,14 +1,27 @@
 {#- The repeated SQL of int_repurchase_snapshots, one block per snapshot.
-    `snapshots` lists (name, days before the as-of date); the model reads
+    `snapshots` lists (name, days before the training anchor), none for the
+    snapshot at the as-of date itself (s0); the model reads
     int_counted_orders as counted_orders and computes the dates once, in
     snapshot_dates (date arithmetic on every order row cost more than the
     comparisons). -#}
 
+{% macro repurchase_anchor_date(as_of_date) -%}
+    {#- The training anchor of an as-of date: the first day of its month
+        (docs/definitions.md §13). -#}
+    cast({{ dbt.date_trunc('month', as_of_date) }} as date)
+{%- endmacro %}
+
+
 {% macro repurchase_snapshot_dates(snapshots, window_days) -%}
     {#- One row: each snapshot's date and the last day of the window after it. -#}
     {%- for name, days_back in snapshots %}
-    {{ add_days('as_of.as_of_date', -days_back) }} as date_{{ name }},
-    {{ add_days('as_of.as_of_date', window_days - days_back) }} as window_end_{{ name }}
+    {%- if days_back is none %}
+    as_of.as_of_date as date_{{ name }},
+    {{ add_days('as_of.as_of_date', window_days) }} as window_end_{{ name }}
+    {%- else %}
+    {{ add_days('as_of.anchor_date', -days_back) }} as date_{{ name }},
+    {{ add_days('as_of.anchor_date', window_days - days_back) }} as window_end_{{ name }}
+    {%- endif %}
     {{- "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -33,7 +46,7 @@
     sum(case when {{ on_or_before }} then counted_orders.order_total end) as monetary_{{ name }},
     {%- endif %}
     max(case when {{ on_or_before }} then counted_orders.order_date end) as last_order_date_{{ name }}
-    {%- if days_back >= window_days and window_end_snapshot(snapshots, days_back - window_days) is none %},
+    {%- if has_outcome(days_back, window_days) and window_end_snapshot(snapshots, days_back - window_days) is none %},
     count(case when counted_orders.order_date > snapshot_dates.date_{{ name }}
         and counted_orders.order_date <= snapshot_dates.window_end_{{ name }} then 1 end) as window_orders_{{ name }}
     {%- endif %}
@@ -42,9 +55,16 @@
 {%- endmacro %}
 
 
+{% macro has_outcome(days_back, window_days) -%}
+    {#- Whether the window after a snapshot is over by the training anchor
+        (and so by the as-of date): never for s0. -#}
+    {{ return(days_back is not none and days_back >= window_days) }}
+{%- endmacro %}
+
+
 {% macro window_end_snapshot(snapshots, days_back) -%}
-    {#- The name of the snapshot `days_back` days before the as-of date, or
-        none. -#}
+    {#- The name of the snapshot `days_back` days before the training
+        anchor, or none. -#}
     {%- for name, snapshot_days_back in snapshots if snapshot_days_back == days_back -%}
         {{ return(name) }}
     {%- endfor -%}
@@ -80,7 +100,7 @@
             as integer) as recency_days,
         cast({{ dbt.datediff('per_customer.first_order_date', 'snapshot_dates.date_' ~ name, 'day') }}
             as integer) as tenure_days,
-        {% if days_back >= window_days -%}
+        {% if has_outcome(days_back, window_days) -%}
         case when {{ repurchase_snapshot_window_orders(snapshots, name, days_back, window_days) }} > 0 then 1 else 0 end
         {%- else -%}
         cast(null as integer)

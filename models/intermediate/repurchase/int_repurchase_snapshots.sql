@@ -3,21 +3,21 @@
 -- snapshot and customer: recency, frequency, monetary value and tenure from the counted
 -- orders dated on or before the snapshot, their bins, and whether the
 -- customer bought again (a counted order) in the window of
--- var backtest_window_days after it. Snapshots step back one window (s0 is
--- the as-of date, s1 one window before, ...) and a year (y0 is s0 less 365
--- days, ...). A snapshot whose window is not over by the as-of date has no
--- outcome (null). Bins are ranks within the snapshot, not fixed day
--- limits: a shop whose customers all age by a window between training and
--- scoring keeps its bins comparable.
+-- var backtest_window_days after it. s0 is the as-of date, which is scored;
+-- the method learns at the training anchor (the first day of the as-of
+-- date's month) less one window, s1, and steps back from there by windows
+-- (s2, s3) and a year (y0 is the anchor less 365 days, ...), so what it
+-- learns changes once a month, not every day. A snapshot whose window is
+-- not over by the anchor has no outcome (null). Bins are ranks within
+-- the snapshot, not fixed day limits: a shop whose customers all age by a
+-- window between training and scoring keeps its bins comparable.
 {%- set window_days = get_var('backtest_window_days') %}
-{#- Each snapshot: its name and how many days before the as-of date it lies. -#}
+{#- Each snapshot: its name and how many days before the training anchor it
+    lies (none: the as-of date). -#}
 {%- set snapshots = [
-    ('s0', 0), ('s1', window_days), ('s2', 2 * window_days), ('s3', 3 * window_days),
+    ('s0', none), ('s1', window_days), ('s2', 2 * window_days), ('s3', 3 * window_days),
     ('y0', 365), ('y1', window_days + 365), ('y2', 2 * window_days + 365),
 ] %}
-{#- Monetary value only where something reads it: the evaluation's RFM
-    segments at s1 and s2. Each other sum widened the per-customer
-    aggregate below, which spilled to disk (DECISIONS.md, Performance). -#}
 {%- set monetary_snapshots = ['s1', 's2'] %}
 
 with
@@ -27,7 +27,10 @@ counted_orders as (
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    select
+        as_of_date,
+        {{ repurchase_anchor_date('as_of_date') }} as anchor_date
+    from {{ ref('int_as_of_date') }}
 ),
 
 snapshot_dates as (

@@ -1,7 +1,7 @@
 -- How well the repurchase probability would have done (docs/definitions.md
 -- §13), out of time: the same method trained one window earlier (s2) and
--- applied at s1 = the as-of date less one window, against who really bought
--- in the window after s1 (which ends on the as-of date). One row per
+-- applied at s1 = the training anchor less one window, against who really
+-- bought in the window after s1 (which ends on the anchor). One row per
 -- predictor: the probability; the at-risk flag (the share of its group
 -- that bought again after s2); the RFM segment (the share of the segment
 -- that bought again after s2, the segments scored at each snapshot as
@@ -313,8 +313,10 @@ final as (
             when measured.repurchasers = measured.customers then 'no_non_buyer_in_the_evaluation_window'
         end as not_evaluated_reason,
         case when predictors.predictor = 'repurchase_probability' then shift.shift_method end as shift_method,
-        {{ add_days('as_of.as_of_date', -2 * get_var('backtest_window_days')) }} as trained_as_of,
-        {{ add_days('as_of.as_of_date', -get_var('backtest_window_days')) }} as evaluated_as_of,
+        {{ add_days(repurchase_anchor_date('as_of.as_of_date'), -2 * get_var('backtest_window_days')) }}
+            as trained_as_of,
+        {{ add_days(repurchase_anchor_date('as_of.as_of_date'), -get_var('backtest_window_days')) }}
+            as evaluated_as_of,
         as_of.as_of_date
     from predictors
     cross join as_of
