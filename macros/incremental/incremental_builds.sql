@@ -188,10 +188,10 @@
         {{ return('') }}  {#- parsing: the graph is not there yet -#}
     {%- endif -%}
     {%- set parts = [
-        raw_data_mode(), get_var('raw_data_dir') or '', get_var('raw_schema') or '',
-        get_var('raw_csv_delimiter') if raw_data_mode() == 'files' else '',
-        get_var('raw_load_column') or '',
-        get_var('customer_age_min'), get_var('customer_age_max'),
+        raw_data_mode(), var('raw_data_dir') or '', var('raw_schema') or '',
+        var('raw_csv_delimiter') if raw_data_mode() == 'files' else '',
+        var('raw_load_column') or '',
+        var('customer_age_min'), var('customer_age_max'),
     ] -%}
     {#- Unit tests render models without the graph: no seeds to fingerprint. -#}
     {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
@@ -535,7 +535,7 @@
     {%- endif -%}
     {%- set parts = [staging_fingerprint()] -%}
     {%- for name in var_rules().keys() | sort if name not in ['as_of_date'] -%}
-        {%- do parts.append(name ~ '=' ~ tojson(get_var(name))) -%}
+        {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}

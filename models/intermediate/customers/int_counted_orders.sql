@@ -56,7 +56,7 @@ final as (
         on orders.customer_id = customers.customer_id
     {%- endif %}
     where
-        orders.order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+        orders.order_status in {{ sql_list(var('counted_order_statuses')) }}
         and orders.order_date <= as_of.as_of_date
 )
 

@@ -11,7 +11,7 @@
 -- not over by the anchor has no outcome (null). Bins are ranks within
 -- the snapshot, not fixed day limits: a shop whose customers all age by a
 -- window between training and scoring keeps its bins comparable.
-{%- set window_days = get_var('backtest_window_days') %}
+{%- set window_days = var('backtest_window_days') | int %}
 {#- Each snapshot: its name and how many days before the training anchor it
     lies (none: the as-of date). -#}
 {%- set snapshots = [

@@ -90,7 +90,7 @@ final as (
         coalesce(
             returns.requested_at >= counted_orders.delivered_at
             and returns.requested_at
-            <= {{ add_hours('counted_orders.delivered_at', get_var('quick_return_hours')) }},
+            <= {{ add_hours('counted_orders.delivered_at', var('quick_return_hours')) }},
             false
         ) as is_quick_return,
         coalesce(not returns.is_tracking_confirmed, false) as is_untracked,

@@ -44,7 +44,7 @@ bracketing as (
         customer_id,
         sum(case when is_single_order_bracketing then 1 else 0 end) >= 1
         or sum(case when is_cross_order_bracketing then 1 else 0 end)
-        >= {{ get_var('bracketing_min_orders') }} as is_bracketer
+        >= {{ var('bracketing_min_orders') }} as is_bracketer
     from bracketing_orders
     group by customer_id
 ),
@@ -103,7 +103,7 @@ patterns as (
         coalesce(escalation.return_steps, 0) as return_steps,
         coalesce(returned_categories.returned_categories, 0) as returned_categories,
         coalesce(
-            escalation.return_steps >= {{ get_var('escalation_min_returns') }}
+            escalation.return_steps >= {{ var('escalation_min_returns') }}
             and escalation.steps_not_rising = 0,
             false
         ) as has_rising_return_value
@@ -129,7 +129,7 @@ flags as (
         quick_returns > 0 as has_quick_returns,
         untracked_returns > 0 as has_untracked_returns,
         has_rising_return_value,
-        returned_categories >= {{ get_var('return_categories_min') }} as has_multi_category_returns
+        returned_categories >= {{ var('return_categories_min') }} as has_multi_category_returns
     from patterns
 ),
 

@@ -85,7 +85,7 @@ order_products as (
 bracketing_products as (
     select
         order_id,
-        case when variants >= {{ get_var('bracketing_min_variants') }} then 1 else 0 end as is_single,
+        case when variants >= {{ var('bracketing_min_variants') }} then 1 else 0 end as is_single,
         case when variants >= 2 and kept_variants = 1 then 1 else 0 end as is_cross
     from order_products
 ),

@@ -13,9 +13,9 @@
 -- and the outcome (0 is perfect). Null, with the reason, where the history
 -- does not reach back two windows or the window after s1 holds no buyer or
 -- no non-buyer.
-{%- set method = get_var('at_risk_percentile_method') %}
-{%- set fixed_recency = get_var('at_risk_recency_days') %}
-{%- set fixed_frequency = get_var('at_risk_max_orders') %}
+{%- set method = var('at_risk_percentile_method') %}
+{%- set fixed_recency = var('at_risk_recency_days') %}
+{%- set fixed_frequency = var('at_risk_max_orders') %}
 
 with
 
@@ -42,9 +42,9 @@ at_risk_thresholds as (
     select
         snapshot_name,
         {{ fixed_recency if fixed_recency is not none
-            else percentile('recency_days', get_var('at_risk_recency_percentile'), method) }} as recency_threshold,
+            else percentile('recency_days', var('at_risk_recency_percentile'), method) }} as recency_threshold,
         {{ fixed_frequency if fixed_frequency is not none
-            else percentile('frequency', get_var('at_risk_frequency_percentile'), method) }} as frequency_threshold
+            else percentile('frequency', var('at_risk_frequency_percentile'), method) }} as frequency_threshold
     from snapshots
     group by snapshot_name
 ),
@@ -313,9 +313,9 @@ final as (
             when measured.repurchasers = measured.customers then 'no_non_buyer_in_the_evaluation_window'
         end as not_evaluated_reason,
         case when predictors.predictor = 'repurchase_probability' then shift.shift_method end as shift_method,
-        {{ add_days(repurchase_anchor_date('as_of.as_of_date'), -2 * get_var('backtest_window_days')) }}
+        {{ add_days(repurchase_anchor_date('as_of.as_of_date'), -2 * var('backtest_window_days') | int) }}
             as trained_as_of,
-        {{ add_days(repurchase_anchor_date('as_of.as_of_date'), -get_var('backtest_window_days')) }}
+        {{ add_days(repurchase_anchor_date('as_of.as_of_date'), -(var('backtest_window_days') | int)) }}
             as evaluated_as_of,
         as_of.as_of_date
     from predictors
