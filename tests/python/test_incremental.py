@@ -42,7 +42,8 @@ REFRESHED_BY_CUSTOMER = [
     "int_customer_return_patterns",
 ]  # fmt: skip
 REFRESHED = REFRESHED_BY_ORDER + REFRESHED_BY_CUSTOMER
-BOOKKEEPING = ["staged_at", "computed_at", "computed_as_of"]  # when a row was made, not what it says
+TRAINED = ["int_repurchase_snapshots"]  # trained again only when its anchor or inputs change
+BOOKKEEPING = ["staged_at", "computed_at", "computed_as_of", "trained_at"]  # when a row was made, not what it says
 MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
     "segment_backtest", "repurchase_model_evaluation", "repurchase_calibration",
@@ -117,6 +118,12 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
             con.execute(f"copy ({added}) to '{day_two / table / '0002.csv'}' (header)")  # noqa: S608
             added_rows = con.execute(f"select count(*) from ({added})").fetchone()[0]  # noqa: S608
             assert added_rows > 0, f"day two adds no {table}"
+
+
+def trained_at(database: Path) -> object:
+    """When the repurchase probability's training snapshots were last trained."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute("select max(trained_at) from main_intermediate.int_repurchase_snapshots").fetchone()[0]
 
 
 def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
@@ -211,6 +218,37 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
     assert full.returncode == 0, full.output
     assert_same_rows(incremental_db, full_db)
 
+    # Within the same month (the repurchase probability's training anchor, 2024-09-01) and over the
+    # same rows, the training stands: int_repurchase_snapshots is not trained again.
+    same_anchor = {**vars, "as_of_date": "2024-09-20"}
+    trained = trained_at(incremental_db)
+    fifth = run_dbt("run", vars=same_anchor, database=incremental_db)
+    assert fifth.returncode == 0, fifth.output
+    assert trained_at(incremental_db) == trained
+    full = run_dbt("run", "--full-refresh", vars=same_anchor, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
+    # A load cancelling an order the training learned from (dated before the anchor) trains again.
+    with duckdb.connect(str(full_db), read_only=True) as con:
+        learned = con.execute(
+            "select min(order_id) from main_intermediate.int_counted_orders where order_date < '2024-08-01'"
+        ).fetchone()[0]
+    with duckdb.connect() as con:
+        con.execute(
+            f"""copy (
+                select * replace ('cancelled' as status, '2024-12-31 23:00:00' as updated_at)
+                from read_csv('{raw / "orders" / "0001.csv"}', all_varchar = true)
+                where trim(order_id) = '{learned}'
+            ) to '{raw / "orders" / "0003.csv"}' (header)"""  # noqa: S608
+        )
+    sixth = run_dbt("run", vars=same_anchor, database=incremental_db)
+    assert sixth.returncode == 0, sixth.output
+    assert trained_at(incremental_db) > trained
+    full = run_dbt("run", "--full-refresh", vars=same_anchor, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
     # So does a change of rules (here a var read by int_accepted_returns).
     other_rules = run_dbt("run", vars={**later, "quick_return_hours": 24}, database=incremental_db)
     assert other_rules.returncode == 0, other_rules.output
@@ -222,7 +260,7 @@ def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
     differing = {
         **{model: differing_rows(incremental_db, full_db, model, "main_staging") for model in STAGED},
         "stg_shop__rejected_rows": differing_rows(incremental_db, full_db, "stg_shop__rejected_rows", "main_staging"),
-        **{m: differing_rows(incremental_db, full_db, m, "main_intermediate") for m in REFRESHED},
+        **{m: differing_rows(incremental_db, full_db, m, "main_intermediate") for m in REFRESHED + TRAINED},
         **{mart: differing_rows(incremental_db, full_db, mart, "main") for mart in MARTS},
     }
     assert differing == dict.fromkeys(differing, 0)

@@ -1,24 +1,43 @@
--- Every purchasing customer as of each snapshot date the repurchase
--- probability learns from or scores (docs/definitions.md §13), one row per
--- snapshot and customer: recency, frequency, monetary value and tenure from the counted
--- orders dated on or before the snapshot, their bins, and whether the
--- customer bought again (a counted order) in the window of
--- var backtest_window_days after it. s0 is the as-of date, which is scored;
--- the method learns at the training anchor (the first day of the as-of
--- date's month) less one window, s1, and steps back from there by windows
--- (s2, s3) and a year (y0 is the anchor less 365 days, ...), so what it
--- learns changes once a month, not every day. A snapshot whose window is
--- not over by the anchor has no outcome (null). Bins are ranks within
--- the snapshot, not fixed day limits: a shop whose customers all age by a
--- window between training and scoring keeps its bins comparable.
+-- The customers the repurchase probability learns from (docs/definitions.md
+-- §13), one row per training snapshot and customer with a counted order on
+-- or before it: recency, frequency, monetary value and tenure from the
+-- counted orders dated on or before the snapshot, their bins, and whether
+-- the customer bought again (a counted order) in the window of var
+-- backtest_window_days after it. The snapshots lie before the training
+-- anchor (the first day of the as-of date's month): s1 one window before,
+-- s2 and s3 two and three, y0 365 days before, y1 and y2 a window and two
+-- before that. A snapshot whose window is not over by the anchor has no
+-- outcome (null). Bins are ranks within the snapshot, not fixed day limits:
+-- a shop whose customers all age by a window between training and scoring
+-- keeps its bins comparable. The as-of date's own snapshot, which is scored
+-- every day, is int_repurchase_as_of_snapshot.
+--
+-- Incremental: a build trains again only when training_key changes (the
+-- anchor, the window, or the counted orders dated on or before the anchor),
+-- so the training changes once a month, or when a load corrects an order it
+-- learned from. Its unique key is training_set, the same on every row: a
+-- new training replaces every row (a snapshot may come out empty), one that
+-- stands inserts nothing. trained_at says when it was trained.
 {%- set window_days = var('backtest_window_days') | int %}
-{#- Each snapshot: its name and how many days before the training anchor it
-    lies (none: the as-of date). -#}
+{#- Each snapshot: its name and how many days before the training anchor. -#}
 {%- set snapshots = [
-    ('s0', none), ('s1', window_days), ('s2', 2 * window_days), ('s3', 3 * window_days),
+    ('s1', window_days), ('s2', 2 * window_days), ('s3', 3 * window_days),
     ('y0', 365), ('y1', window_days + 365), ('y2', 2 * window_days + 365),
 ] %}
 {%- set monetary_snapshots = ['s1', 's2'] %}
+{{ config(
+    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
+    unique_key='training_set',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{%- if execute and is_incremental()
+    and 'training_key' not in adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') %}
+    {{ exceptions.raise_compiler_error(
+        this.identifier ~ " was built by a version of the project that trained every day: rebuild it once"
+        ~ " with dbt build --full-refresh (risk-segmentation publish -- --full-refresh)."
+    ) }}
+{%- endif %}
 
 with
 
@@ -27,28 +46,55 @@ counted_orders as (
 ),
 
 as_of as (
-    select
-        as_of_date,
-        {{ repurchase_anchor_date('as_of_date') }} as anchor_date
+    select {{ repurchase_anchor_date('as_of_date') }} as anchor_date
     from {{ ref('int_as_of_date') }}
+),
+
+-- What the snapshots are computed from: the anchor, the window and every
+-- counted order dated on or before the anchor (the last window ends on it).
+training_inputs as (
+    select
+        {{ dbt.concat([
+            "cast(as_of.anchor_date as " ~ dbt.type_string() ~ ")", "'|" ~ window_days ~ "|'",
+            "cast(count(counted_orders.order_id) as " ~ dbt.type_string() ~ ")", "'|'",
+            "cast(coalesce(" ~ rows_fingerprint(['counted_orders.order_id', 'counted_orders.customer_id',
+                'counted_orders.order_date', 'counted_orders.order_total']) ~ ", 0) as " ~ dbt.type_string() ~ ")",
+        ]) }} as training_key
+    from as_of
+    left join counted_orders
+        on as_of.anchor_date >= counted_orders.order_date
+    group by as_of.anchor_date
+),
+
+to_train as (
+    select
+        training_inputs.training_key,
+        as_of.anchor_date
+    from training_inputs
+    cross join as_of
+    {%- if is_incremental() %}
+    where training_inputs.training_key not in (select training_key from {{ this }})
+    {%- endif %}
 ),
 
 snapshot_dates as (
     select
-        {{ repurchase_snapshot_dates(snapshots, window_days) }}
-    from as_of
+        to_train.training_key,
+        to_train.anchor_date,
+        {{ repurchase_snapshot_dates('to_train.anchor_date', snapshots, window_days) }}
+    from to_train
 ),
 
 -- One pass over the orders: each snapshot's figures per customer as
--- conditional aggregates (joined to the seven dates, every order was read
--- seven times). The repeated SQL is in
+-- conditional aggregates. The repeated SQL is in
 -- macros/repurchase/repurchase_snapshots.sql.
 per_customer as (
     select
         counted_orders.customer_id,
         {{ repurchase_snapshot_aggregates(snapshots, window_days, monetary_snapshots) }}
     from counted_orders
-    cross join snapshot_dates
+    inner join snapshot_dates
+        on counted_orders.order_date <= snapshot_dates.anchor_date
     group by counted_orders.customer_id
 ),
 
@@ -56,59 +102,28 @@ measured as (
     {{ repurchase_snapshot_rows(snapshots, window_days, monetary_snapshots) }}
 ),
 
--- Frequency bins: 1, 2, 3, 4, 5-6, 7-9, 10-14, 15+ orders (0 to 7).
-frequency_binned as (
-    select
-        *,
-        case when frequency > 1 then 1 else 0 end
-        + case when frequency > 2 then 1 else 0 end
-        + case when frequency > 3 then 1 else 0 end
-        + case when frequency > 4 then 1 else 0 end
-        + case when frequency > 6 then 1 else 0 end
-        + case when frequency > 9 then 1 else 0 end
-        + case when frequency > 14 then 1 else 0 end as frequency_bin
-    from measured
+binned as (
+    {{ repurchase_bins('measured') }}
 ),
 
--- Tenths of recency among the customers of the same frequency bin, 1 the
--- longest since the last order; fifths of tenure, 1 the newest. Scored once
--- per distinct value and joined back (macros/scoring/quantile_score.sql).
-recency_tenths as (
-    {{ quantile_scores_of_values('frequency_binned', 'recency_days', higher_is_better=false, buckets=10,
-        partition_by=['snapshot_name', 'frequency_bin']) }}
-),
-
-tenure_fifths as (
-    {{ quantile_scores_of_values('frequency_binned', 'tenure_days', higher_is_better=true,
-        partition_by=['snapshot_name']) }}
-),
-
--- Left joins, though every row has its scores, so that DuckDB hashes the few
--- scored values: with inner joins it misjudged the sides and hashed the
--- snapshot rows (DECISIONS.md, Performance).
 final as (
     select
-        frequency_binned.snapshot_name,
-        frequency_binned.snapshot_date,
-        frequency_binned.customer_id,
-        frequency_binned.recency_days,
-        frequency_binned.frequency,
-        frequency_binned.monetary,
-        frequency_binned.tenure_days,
-        frequency_binned.frequency_bin,
-        recency_tenths.score as recency_bin,
-        tenure_fifths.score as tenure_bin,
-        frequency_binned.bought_in_window
-    from frequency_binned
-    left join recency_tenths
-        on
-            frequency_binned.snapshot_name = recency_tenths.snapshot_name
-            and frequency_binned.frequency_bin = recency_tenths.frequency_bin
-            and frequency_binned.recency_days = recency_tenths.recency_days
-    left join tenure_fifths
-        on
-            frequency_binned.snapshot_name = tenure_fifths.snapshot_name
-            and frequency_binned.tenure_days = tenure_fifths.tenure_days
+        binned.snapshot_name,
+        binned.snapshot_date,
+        binned.customer_id,
+        binned.recency_days,
+        binned.frequency,
+        binned.monetary,
+        binned.tenure_days,
+        binned.frequency_bin,
+        binned.recency_bin,
+        binned.tenure_bin,
+        binned.bought_in_window,
+        snapshot_dates.training_key,
+        'repurchase' as training_set,
+        {{ staged_at() }} as trained_at
+    from binned
+    cross join snapshot_dates
 )
 
 select * from final
