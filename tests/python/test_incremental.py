@@ -42,7 +42,7 @@ REFRESHED_BY_CUSTOMER = [
     "int_customer_return_patterns",
 ]  # fmt: skip
 REFRESHED = REFRESHED_BY_ORDER + REFRESHED_BY_CUSTOMER
-TRAINED = ["int_repurchase_snapshots"]  # trained again only when its anchor or inputs change
+TRAINED = ["int_repurchase_snapshots"]  # the current training of a store trained again only when its inputs change
 BOOKKEEPING = ["staged_at", "computed_at", "computed_as_of", "trained_at"]  # when a row was made, not what it says
 MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
@@ -123,7 +123,9 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
 def trained_at(database: Path) -> object:
     """When the repurchase probability's training snapshots were last trained."""
     with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute("select max(trained_at) from main_intermediate.int_repurchase_snapshots").fetchone()[0]
+        return con.execute(
+            "select max(trained_at) from main_intermediate.int_repurchase_training_snapshots"
+        ).fetchone()[0]
 
 
 def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
@@ -219,7 +221,7 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
     assert_same_rows(incremental_db, full_db)
 
     # Within the same month (the repurchase probability's training anchor, 2024-09-01) and over the
-    # same rows, the training stands: int_repurchase_snapshots is not trained again.
+    # same rows, the training stands: int_repurchase_training_snapshots is not trained again.
     same_anchor = {**vars, "as_of_date": "2024-09-20"}
     trained = trained_at(incremental_db)
     fifth = run_dbt("run", vars=same_anchor, database=incremental_db)
@@ -249,7 +251,22 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
     assert full.returncode == 0, full.output
     assert_same_rows(incremental_db, full_db)
 
-    # So does a change of rules (here a var read by int_accepted_returns).
+    # In the shop's second month no snapshot has a customer yet: the training comes out empty and
+    # replaces nothing in the store, whose earlier rows int_repurchase_snapshots no longer shows.
+    empty = {**vars, "as_of_date": "2022-02-15"}
+    seventh = run_dbt("run", vars=empty, database=incremental_db)
+    assert seventh.returncode == 0, seventh.output
+    with duckdb.connect(str(incremental_db), read_only=True) as con:
+        stored, shown = (
+            con.execute(f"select count(*) from main_intermediate.{model}").fetchone()[0]  # noqa: S608
+            for model in ["int_repurchase_training_snapshots", "int_repurchase_snapshots"]
+        )
+    assert (stored > 0, shown) == (True, 0)
+    full = run_dbt("run", "--full-refresh", vars=empty, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
+    # A change of rules recomputes every row (here a var read by int_accepted_returns).
     other_rules = run_dbt("run", vars={**later, "quick_return_hours": 24}, database=incremental_db)
     assert other_rules.returncode == 0, other_rules.output
     assert "Incremental int_accepted_returns: the rules (vars, vocabularies or raw source)" in other_rules.output
