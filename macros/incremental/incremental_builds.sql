@@ -528,14 +528,21 @@
 
 {% macro rules_fingerprint() -%}
     {#- What the intermediate rows depend on besides the staged rows and the
-        as-of date: the staging fingerprint and every var but as_of_date (vars
-        no such model reads too, so a new rule cannot be forgotten here). -#}
+        as-of date: the staging fingerprint, every var but as_of_date (vars
+        no such model reads too, so a new rule cannot be forgotten here) and
+        every seed of the project's own. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set parts = [staging_fingerprint()] -%}
     {%- for name in var_rules().keys() | sort if name not in ['as_of_date'] -%}
         {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
+    {%- endfor -%}
+    {#- Every seed of its own but the sample's: the repurchase evaluation reads the segment map. -#}
+    {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
+        if node.resource_type == 'seed' and node.package_name == 'risk_segmentation'
+        and not node.original_file_path.startswith('seeds/sample/') -%}
+        {%- do parts.append(node.name ~ ':' ~ node.checksum.checksum) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}
