@@ -2,11 +2,8 @@
 -- counted_order_statuses, ordered on or before the as-of date, flagged when
 -- the customer export does not know the ordering customer (kept: the order
 -- still happened). Every metric downstream reads orders through this model.
--- Incremental by order (macros/incremental/incremental_builds.sql): an
--- order's row changes with its own rows or its customer's, never with a
--- return, so the model does not wait for the returns to be staged.
-{%- set scope = refresh_scope('order_id', 'orders_and_customers') %}
-{{ config(pre_hook=refresh_pre_hook(scope)) }}
+-- A view: the per-customer models read it for the customers they recompute.
+{{ config(materialized='view') }}
 {#- The customer is looked up with `not in` (a hash on the customers): with
     a left join, DuckDB misjudged the orders left by the as-of filter and
     hashed every order instead (DECISIONS.md, Performance). Postgres runs
@@ -16,14 +13,8 @@
 
 with
 
--- Read by incremental builds only: a full build leaves it unused (ST03).
-orders_to_refresh as (  -- noqa: ST03
-    {{ keys_to_refresh(scope) }}
-),
-
-orders as {{ refreshed_rows_hint(scope) }} (
+orders as (
     select * from {{ ref('stg_shop__orders') }}
-    where {{ refreshed_only('order_id', scope) }}
 ),
 
 customers as (
@@ -47,8 +38,7 @@ final as (
             customers.customer_id is null
         {%- else -%}
             orders.customer_id not in (select customers.customer_id from customers)
-        {%- endif %} as is_orphan_customer,
-        {{ refresh_columns() }}
+        {%- endif %} as is_orphan_customer
     from orders
     cross join as_of
     {%- if lookup_by_join %}

@@ -5,25 +5,17 @@
 -- within var quick_return_hours of delivery, whether tracking was explicitly
 -- not confirmed, and whether its reason is missing or vague; and its order's
 -- total, so the customer return metrics need not read every counted order.
--- Incremental by order (macros/incremental/incremental_builds.sql).
-{%- set scope = refresh_scope('order_id', 'orders') %}
-{{ config(pre_hook=refresh_pre_hook(scope)) }}
+-- A view: the per-customer models read it for the customers they recompute.
+{{ config(materialized='view') }}
 
 with
 
--- Read by incremental builds only: a full build leaves it unused (ST03).
-orders_to_refresh as (  -- noqa: ST03
-    {{ keys_to_refresh(scope) }}
-),
-
 returns as (
     select * from {{ ref('stg_shop__returns') }}
-    where {{ refreshed_only('order_id', scope) }}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_only('order_id', scope) }}
 ),
 
 as_of as (
@@ -94,9 +86,7 @@ final as (
             false
         ) as is_quick_return,
         coalesce(not returns.is_tracking_confirmed, false) as is_untracked,
-        returns.reason is null or vague_reasons.reason is not null as has_vague_reason,
-
-        {{ refresh_columns() }}
+        returns.reason is null or vague_reasons.reason is not null as has_vague_reason
     from returns
     inner join counted_orders
         on returns.order_id = counted_orders.order_id

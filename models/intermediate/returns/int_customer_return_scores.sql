@@ -21,6 +21,7 @@ with
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
+    where counted_orders > 0
 ),
 
 store as (
