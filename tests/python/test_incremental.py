@@ -137,9 +137,8 @@ def recomputed(database: Path, model: str) -> tuple[int, int]:
     """Rows of an incremental per-customer model that its last build computed, and all its rows."""
     with duckdb.connect(str(database), read_only=True) as con:
         table = f"main_intermediate.{model}"
-        return con.execute(
-            f"select count(*) filter (where computed_at = (select max(computed_at) from {table})), count(*) from {table}"
-        ).fetchone()  # noqa: S608
+        latest = f"select max(computed_at) from {table}"
+        return con.execute(f"select count(*) filter (where computed_at = ({latest})), count(*) from {table}").fetchone()  # noqa: S608
 
 
 def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
@@ -295,7 +294,10 @@ def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
     differing = {
         **{model: differing_rows(incremental_db, full_db, model, "main_staging") for model in STAGED},
         "stg_shop__rejected_rows": differing_rows(incremental_db, full_db, "stg_shop__rejected_rows", "main_staging"),
-        **{m: differing_rows(incremental_db, full_db, m, "main_intermediate") for m in REFRESHED + ROW_LEVEL_VIEWS + TRAINED},
+        **{
+            model: differing_rows(incremental_db, full_db, model, "main_intermediate")
+            for model in REFRESHED + ROW_LEVEL_VIEWS + TRAINED
+        },
         **{mart: differing_rows(incremental_db, full_db, mart, "main") for mart in MARTS},
     }
     assert differing == dict.fromkeys(differing, 0)
