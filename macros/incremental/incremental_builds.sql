@@ -259,7 +259,8 @@
         CTE: the customers whose rows this build recomputes, found in SQL from
         the staged changes (int_customer_changes) and the bookkeeping columns
         on the model's own rows (refresh_columns):
-        - every customer, when the rules changed or the as-of date moved back;
+        - every customer, when the model holds no row yet, the rules changed or
+          the as-of date moved back;
         - else those with a row staged after the model's last build (a key is
           restaged with every version, so an order moved to another customer
           names both), and those who ordered or asked for a return in the days
@@ -277,7 +278,8 @@
     with last_build as (
         select
             max(this_model.computed_at) as computed_at,
-            max(case when this_model.rules_fingerprint = '{{ rules_fingerprint() }}' then 0 else 1 end) = 1
+            count(*) = 0
+            or max(case when this_model.rules_fingerprint = '{{ rules_fingerprint() }}' then 0 else 1 end) = 1
             or max(as_of.as_of_date) < max(this_model.computed_as_of) as everyone,
             {{ add_days('max(this_model.computed_as_of)', 1) }} as active_from,
             {{ add_days('max(as_of.as_of_date)', 1) }} as active_before
@@ -292,7 +294,7 @@
         active_at >= (select active_from from last_build)
         and active_at < (select active_before from last_build)
     union
-    select customer_id from {{ changes }} where (select everyone from last_build)
+    select customer_id from {{ changes }} where {{ keys }} and (select everyone from last_build)
     union
     (
         select customer_id from {{ this }} where {{ restaged_in_full }}
