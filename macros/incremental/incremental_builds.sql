@@ -254,11 +254,12 @@
 
 {#- 2. Refreshing by customer -#}
 
-{% macro customers_to_refresh(changes, as_of_date) -%}
+{% macro customers_to_refresh(changes, orders, as_of_date) -%}
     {#- The body of an incremental per-customer model's customers_to_refresh
         CTE: the customers whose rows this build recomputes, found in SQL from
-        the staged changes (int_customer_changes) and the bookkeeping columns
-        on the model's own rows (refresh_columns):
+        the staged changes (int_customer_changes), the current orders
+        (stg_shop__orders: a line or return concerns its order's customer) and
+        the bookkeeping columns on the model's own rows (refresh_columns):
         - every customer, when the model holds no row yet, the rules changed or
           the as-of date moved back;
         - else those with a row staged after the model's last build (a key is
@@ -269,7 +270,8 @@
           names any more (a table without load batches, staged again in full,
           lost them).
         The model passes the relations it refs, so its dependencies stay in its
-        own file. One select per case, not one `or`, so each is planned alone. -#}
+        own file. The changed rows are found first, by filters each staged
+        table's scan applies, and only their orders are looked up. -#}
     {%- set since = '(select computed_at from last_build)' -%}
     {%- set keys = "change_kind in ('customer', 'order')" -%}
     {%- set restaged_in_full -%}
@@ -285,14 +287,24 @@
             {{ add_days('max(as_of.as_of_date)', 1) }} as active_before
         from {{ this }} as this_model
         cross join {{ as_of_date }} as as_of
+    ),
+
+    changed_rows as {{ materialized() }} (
+        select customer_id, order_id from {{ changes }} where staged_at > {{ since }}
+        union all
+        select customer_id, order_id from {{ changes }}
+        where
+            change_kind in ('order', 'return')
+            and active_at >= (select active_from from last_build)
+            and active_at < (select active_before from last_build)
     )
 
-    select customer_id from {{ changes }} where staged_at > {{ since }}
+    select customer_id from changed_rows where customer_id is not null
     union
-    select customer_id from {{ changes }}
-    where
-        active_at >= (select active_from from last_build)
-        and active_at < (select active_before from last_build)
+    select orders.customer_id
+    from {{ orders }} as orders
+    inner join (select distinct order_id from changed_rows where customer_id is null) as changed_orders
+        on orders.order_id = changed_orders.order_id
     union
     select customer_id from {{ changes }} where {{ keys }} and (select everyone from last_build)
     union

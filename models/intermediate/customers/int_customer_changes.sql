@@ -1,10 +1,12 @@
--- Every staged row version as the customer it concerns: its kind, when it
--- was staged, the moment it records (an order's time, a return's request)
--- and its load. The incremental per-customer models find the customers to
--- recompute in it (macros/incremental/incremental_builds.sql), and the
--- customer ids they hold a row for: those of the customer and order rows.
--- Lines and returns concern the customer of their order's current version.
--- A view: each reader filters it first.
+-- Every staged row version with the customer or order it concerns: its
+-- kind, when it was staged, the moment it records (an order's time, a
+-- return's request) and its load. Customer and order rows name their
+-- customer; lines and returns name their order, whose current version names
+-- the customer (customers_to_refresh looks it up for the few rows it reads).
+-- The incremental per-customer models find the customers to recompute in it
+-- (macros/incremental/incremental_builds.sql), and the customer ids they hold
+-- a row for: those of the customer and order rows. A view without joins, so
+-- that a reader's filter on staged_at reaches each staged table's scan.
 {{ config(materialized='view') }}
 
 with
@@ -25,17 +27,10 @@ return_rows as (
     select * from {{ ref('stg_shop__return_rows') }}
 ),
 
-current_orders as (
-    select
-        order_id,
-        customer_id
-    from order_rows
-    where row_disposition = 'clean'
-),
-
 final as (
     select
         customer_id,
+        cast(null as {{ dbt.type_string() }}) as order_id,
         'customer' as change_kind,
         staged_at,
         cast(null as timestamp) as active_at,
@@ -47,6 +42,7 @@ final as (
 
     select
         customer_id,
+        order_id,
         'order' as change_kind,
         staged_at,
         ordered_at as active_at,
@@ -57,26 +53,26 @@ final as (
     union all
 
     select
-        current_orders.customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        order_id,
         'order_item' as change_kind,
-        order_item_rows.staged_at,
+        staged_at,
         cast(null as timestamp) as active_at,
-        order_item_rows.load_id
+        load_id
     from order_item_rows
-    inner join current_orders
-        on order_item_rows.order_id = current_orders.order_id
+    where order_id is not null
 
     union all
 
     select
-        current_orders.customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        order_id,
         'return' as change_kind,
-        return_rows.staged_at,
-        return_rows.requested_at as active_at,
-        return_rows.load_id
+        staged_at,
+        requested_at as active_at,
+        load_id
     from return_rows
-    inner join current_orders
-        on return_rows.order_id = current_orders.order_id
+    where order_id is not null
 )
 
 select * from final

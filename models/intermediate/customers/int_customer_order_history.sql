@@ -8,12 +8,13 @@
 -- build recomputes the customers customers_to_refresh finds
 -- (macros/incremental/incremental_builds.sql); int_customer_order_metrics
 -- adds the days.
+-- depends_on: {{ ref('stg_shop__orders') }}
 
 with
 
 {% if is_incremental() -%}
 customers_to_refresh as {{ materialized() }} (
-    {{ customers_to_refresh(ref('int_customer_changes'), ref('int_as_of_date')) }}
+    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
 ),
 
 {% endif -%}

@@ -5,13 +5,13 @@
 -- customer of int_customer_order_history; the population is the purchasing
 -- customers (counted_orders > 0), whom every reader keeps. Incremental by
 -- customer (macros/incremental/incremental_builds.sql).
--- depends_on: {{ ref('int_customer_changes') }}
+-- depends_on: {{ ref('int_customer_changes') }}, {{ ref('stg_shop__orders') }}
 
 with
 
 {% if is_incremental() -%}
 customers_to_refresh as {{ materialized() }} (
-    {{ customers_to_refresh(ref('int_customer_changes'), ref('int_as_of_date')) }}
+    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
 ),
 
 {% endif -%}

@@ -9,13 +9,13 @@
 -- returned goods from var return_categories_min or more categories.
 -- pattern_flags counts the patterns present (0-5). Incremental by customer
 -- (macros/incremental/incremental_builds.sql).
--- depends_on: {{ ref('int_customer_changes') }}
+-- depends_on: {{ ref('int_customer_changes') }}, {{ ref('stg_shop__orders') }}
 
 with
 
 {% if is_incremental() -%}
 customers_to_refresh as {{ materialized() }} (
-    {{ customers_to_refresh(ref('int_customer_changes'), ref('int_as_of_date')) }}
+    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
 ),
 
 {% endif -%}
