@@ -2,8 +2,7 @@
 -- counted_order_statuses, ordered on or before the as-of date, flagged when
 -- the customer export does not know the ordering customer (kept: the order
 -- still happened). Every metric downstream reads orders through this model.
--- A view: the per-customer models read it for the customers they recompute.
-{{ config(materialized='view') }}
+-- A table, built once for its readers (DECISIONS.md, Incremental builds).
 {#- The customer is looked up with `not in` (a hash on the customers): with
     a left join, DuckDB misjudged the orders left by the as-of filter and
     hashed every order instead (DECISIONS.md, Performance). Postgres runs

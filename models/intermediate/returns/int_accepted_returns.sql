@@ -5,8 +5,7 @@
 -- within var quick_return_hours of delivery, whether tracking was explicitly
 -- not confirmed, and whether its reason is missing or vague; and its order's
 -- total, so the customer return metrics need not read every counted order.
--- A view: the per-customer models read it for the customers they recompute.
-{{ config(materialized='view') }}
+-- A table, built once for its four readers (DECISIONS.md, Incremental builds).
 
 with
 
