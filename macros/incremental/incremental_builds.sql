@@ -278,15 +278,7 @@
         exists (select 1 from {{ changes }} where {{ keys }} and load_id is null and staged_at > {{ since }})
     {%- endset -%}
     with last_build as (
-        select
-            max(this_model.computed_at) as computed_at,
-            count(*) = 0
-            or max(case when this_model.rules_fingerprint = '{{ rules_fingerprint() }}' then 0 else 1 end) = 1
-            or max(as_of.as_of_date) < max(this_model.computed_as_of) as everyone,
-            {{ add_days('max(this_model.computed_as_of)', 1) }} as active_from,
-            {{ add_days('max(as_of.as_of_date)', 1) }} as active_before
-        from {{ this }} as this_model
-        cross join {{ as_of_date }} as as_of
+        {{ last_build(as_of_date) }}
     ),
 
     changed_rows as {{ materialized() }} (
@@ -313,6 +305,113 @@
         except
         select customer_id from {{ changes }} where {{ keys }} and {{ restaged_in_full }}
     )
+{%- endmacro %}
+
+
+{% macro orders_to_refresh(changes, as_of_date) -%}
+    {#- The body of int_orders' orders_to_refresh CTE, as customers_to_refresh
+        for customers: every order when the model holds no row yet, the rules
+        changed or the as-of date moved back; else the orders with a row staged
+        after the model's last build, those placed in the days the as-of date
+        moved over, the orders of the customers staged since (whether the
+        customer export knows them), and the orders the model holds that no
+        order row names any more. -#}
+    {%- set since = '(select computed_at from last_build)' -%}
+    {%- set restaged_in_full -%}
+        exists (
+            select 1 from {{ changes }}
+            where change_kind = 'order' and load_id is null and staged_at > {{ since }}
+        )
+    {%- endset -%}
+    with last_build as (
+        {{ last_build(as_of_date) }}
+    ),
+
+    changed_customers as (
+        select distinct customer_id from {{ changes }}
+        where change_kind = 'customer' and staged_at > {{ since }}
+    )
+
+    select order_id from {{ changes }} where change_kind = 'order' and staged_at > {{ since }}
+    union
+    select order_id from {{ changes }}
+    where
+        change_kind = 'order'
+        and active_at >= (select active_from from last_build)
+        and active_at < (select active_before from last_build)
+    union
+    select orders.order_id
+    from {{ changes }} as orders
+    inner join changed_customers
+        on orders.customer_id = changed_customers.customer_id
+    where orders.change_kind = 'order'
+    union
+    select order_id from {{ changes }} where change_kind = 'order' and (select everyone from last_build)
+    union
+    (
+        select order_id from {{ this }} where {{ restaged_in_full }}
+        except
+        select order_id from {{ changes }} where change_kind = 'order' and {{ restaged_in_full }}
+    )
+{%- endmacro %}
+
+
+{% macro orders_with_returns_to_refresh(changes, orders, as_of_date) -%}
+    {#- The body of int_returns' orders_to_refresh CTE: the orders whose
+        returns it recomputes. Every order with a return when the model holds
+        no row yet, the rules changed or the as-of date moved back; else the
+        orders with a line or return staged after the model's last build,
+        those with a return requested in the days the as-of date moved over,
+        those int_orders recomputed since (`orders`: whether the order counts,
+        its customer, total or delivery), and the orders the model holds that
+        no return row names any more. -#}
+    {%- set since = '(select computed_at from last_build)' -%}
+    {%- set restaged_in_full -%}
+        exists (
+            select 1 from {{ changes }}
+            where change_kind = 'return' and load_id is null and staged_at > {{ since }}
+        )
+    {%- endset -%}
+    with last_build as (
+        {{ last_build(as_of_date) }}
+    )
+
+    select order_id from {{ changes }}
+    where change_kind in ('order_item', 'return') and staged_at > {{ since }}
+    union
+    select order_id from {{ changes }}
+    where
+        change_kind = 'return'
+        and active_at >= (select active_from from last_build)
+        and active_at < (select active_before from last_build)
+    union
+    select order_id from {{ orders }} where computed_at > {{ since }}
+    union
+    select order_id from {{ changes }} where change_kind = 'return' and (select everyone from last_build)
+    union
+    (
+        select order_id from {{ this }} where {{ restaged_in_full }}
+        except
+        select order_id from {{ changes }} where change_kind = 'return' and {{ restaged_in_full }}
+    )
+{%- endmacro %}
+
+
+{% macro last_build(as_of_date) -%}
+    {#- One row on this incremental model's last build, from its bookkeeping
+        columns (refresh_columns): when it computed (computed_at), whether
+        this build recomputes every row (`everyone`: no row yet, other rules,
+        or an earlier as-of date), and the days the as-of date moved over
+        ([active_from, active_before)). -#}
+    select
+        max(this_model.computed_at) as computed_at,
+        count(*) = 0
+        or max(case when this_model.rules_fingerprint = '{{ rules_fingerprint() }}' then 0 else 1 end) = 1
+        or max(this_build.as_of_date) < max(this_model.computed_as_of) as everyone,
+        {{ add_days('max(this_model.computed_as_of)', 1) }} as active_from,
+        {{ add_days('max(this_build.as_of_date)', 1) }} as active_before
+    from {{ this }} as this_model
+    cross join {{ as_of_date }} as this_build
 {%- endmacro %}
 
 

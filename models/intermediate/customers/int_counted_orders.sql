@@ -1,52 +1,28 @@
 -- The orders that count (docs/definitions.md §2): a status in var
 -- counted_order_statuses, ordered on or before the as-of date, flagged when
 -- the customer export does not know the ordering customer (kept: the order
--- still happened). Every metric downstream reads orders through this model.
--- A table, built once for its readers (DECISIONS.md, Incremental builds).
-{#- The customer is looked up with `not in` (a hash on the customers): with
-    a left join, DuckDB misjudged the orders left by the as-of filter and
-    hashed every order instead (DECISIONS.md, Performance). Postgres runs
-    `not in` row by row once the customers outgrow work_mem, so it keeps the
-    join. Both ids are never null (staging tests). -#}
-{%- set lookup_by_join = target.type == 'postgres' %}
+-- still happened). Every metric downstream reads orders through this view of
+-- int_orders, which holds every order and decides which count.
+{{ config(materialized='view') }}
 
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-customers as (
-    select * from {{ ref('stg_shop__customers') }}
-),
-
-as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('int_orders') }}
 ),
 
 final as (
     select
-        orders.order_id,
-        orders.customer_id,
-        orders.ordered_at,
-        orders.order_date,
-        orders.delivered_at,
-        orders.order_status,
-        orders.order_total,
-        {% if lookup_by_join -%}
-            customers.customer_id is null
-        {%- else -%}
-            orders.customer_id not in (select customers.customer_id from customers)
-        {%- endif %} as is_orphan_customer
+        order_id,
+        customer_id,
+        ordered_at,
+        order_date,
+        delivered_at,
+        order_status,
+        order_total,
+        is_orphan_customer
     from orders
-    cross join as_of
-    {%- if lookup_by_join %}
-    left join customers
-        on orders.customer_id = customers.customer_id
-    {%- endif %}
-    where
-        orders.order_status in {{ sql_list(var('counted_order_statuses')) }}
-        and orders.order_date <= as_of.as_of_date
+    where is_counted
 )
 
 select * from final

@@ -18,13 +18,16 @@ customers_to_refresh as {{ materialized() }} (
 ),
 
 {% endif -%}
+-- An incremental build's keys are the customers it recomputes: a customer
+-- no customer or order row names any more gets a row of zeros.
 customer_keys as (
-    select distinct customer_id
-    from {{ ref('int_customer_changes') }}
-    where change_kind in ('customer', 'order')
-    {%- if is_incremental() %}
-        and customer_id in (select customer_id from customers_to_refresh)
-    {%- endif %}
+    {% if is_incremental() %}
+        select customer_id from customers_to_refresh
+    {% else %}
+        select distinct customer_id
+        from {{ ref('int_customer_changes') }}
+        where change_kind in ('customer', 'order')
+    {% endif %}
 ),
 
 customers as (
