@@ -69,12 +69,11 @@
     {#- One pattern match, then one cast. A text with a zone offset goes through
         DuckDB's timestamptz cast, which does the zone arithmetic; every other
         text (a date, a time without zone, or Z) is already UTC and takes the
-        plain timestamp cast, about three times cheaper than timestamptz at ten
-        million rows; that cast reads a trailing Z itself (stripping it first
-        cost more than the cast: 0.97 s against 0.44 s per column at ten
-        million rows, with the same result on every contract format). After
-        the date (10 characters), '+' or '-' can only start a zone. Five regex extractions per value (the default) cost about four
-        times as much. -#}
+        plain timestamp cast, much cheaper than timestamptz; that cast reads a
+        trailing Z itself (stripping it first cost more than the cast, with the
+        same result on every contract format). After the date (10 characters),
+        '+' or '-' can only start a zone. One match and one cast, not the
+        default's five regex extractions per value (DECISIONS.md, Staging). -#}
     {%- set text = expression -%}
     case when {{ regexp_matches(text, timestamp_pattern()) }} then
         case

@@ -23,8 +23,8 @@
         more than once (a group-by over one integer per row, not the key's
         texts), then the keys among the few rows with such a hash that really
         occur more than once (two keys sharing a hash are told apart here).
-        At 96M order lines under a 3GB limit, grouping by the keys themselves
-        spilled to disk: 18.6 s against 12.4 s. -#}
+        Grouping the order lines by the keys themselves spilled to disk
+        (DECISIONS.md, Staging). -#}
     {%- set full_key -%}
         {%- for column in key_columns %}{{ column }} is not null {{- " and " if not loop.last }}{% endfor -%}
     {%- endset -%}
@@ -51,8 +51,9 @@
     {#- Every row of `relation` with its version_rank among the rows sharing its
         key, 1 for the version that wins under `order_by`. Only keys with
         several versions (column has_versions) are ranked: a window over every
-        row sorts the whole table, which cost as much as parsing it at a
-        million rows; the other rows are the only version of their key. -#}
+        row sorts the whole table, which cost as much as parsing it
+        (DECISIONS.md, Staging); the other rows are the only version of their
+        key. -#}
     select
         *,
         1 as version_rank

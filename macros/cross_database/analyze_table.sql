@@ -3,10 +3,8 @@
         `analyze` the relation just built so the next model is planned from
         its statistics. A table dbt has just created has none (autovacuum
         analyses it later, often after the models reading it have run), so
-        the planner guesses sizes and picks nested loops: on 75k orders
-        int_counted_orders and the relationships test of
-        stg_shop__orders.customer_id took seconds instead of a fraction of one
-        (issue 23, DECISIONS.md "Postgres statistics"). Table-like nodes only:
+        the planner guesses sizes and picks nested loops (issue 23,
+        DECISIONS.md "Postgres"). Table-like nodes only:
         a view has no statistics of its own. An incremental model is analysed
         after its rows are deleted and appended, in the same transaction. Other
         engines keep their own statistics as they write (DuckDB) or are not

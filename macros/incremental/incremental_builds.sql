@@ -144,8 +144,8 @@
         lines or returns looks its rows' orders up in: on an incremental run,
         only the orders of the raw rows it stages again (`raw_cte`, stored, see
         raw_rows_hint). The lookup then reads the orders of a day, not all of
-        them: at L the order lines' join to all 50M order dispositions took
-        8 s of a 30 s model. Nothing on a full build, which stages every row. -#}
+        them (DECISIONS.md, Incremental builds). Nothing on a full build, which
+        stages every row. -#}
     {%- if stages_new_loads_only(table_name) -%}
         and order_id in (select {{ clean_text(raw_cte ~ '.order_id') }} from {{ raw_cte }})
     {%- endif -%}
@@ -389,7 +389,7 @@
         customers of orders whose lines or returns changed; the orders of
         customers whose customer row changed, as an order is flagged when its
         customer is unknown). `changes` is a CTE, not a repeated subquery, so
-        DuckDB sees how few rows it holds (at L 0.5-1.5 s against 4-5 s). -#}
+        DuckDB sees how few rows it holds (DECISIONS.md, Incremental builds). -#}
     {%- set key = scope.key -%}
     {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
     {%- set looks_up_other = key == 'customer_id' or scope.changes != 'orders' -%}
@@ -465,8 +465,8 @@
     {#- Written between the name and the body of a CTE filtered with
         refreshed_only: materialized on an incremental build so the filter is
         planned alone (planned with the as-of date comparison after it, DuckDB
-        hashed all 47M orders instead of the 1M keys: 11.3 s against 1.8 s at
-        L); inlined on a full build. -#}
+        hashed every order instead of the few keys: DECISIONS.md, Incremental
+        builds); inlined on a full build. -#}
     {{ return('' if scope.everyone else materialized()) }}
 {%- endmacro %}
 

@@ -23,7 +23,8 @@
         of two frequencies: repurchase_snapshot_window_orders). The first
         order date is one for all snapshots: a snapshot with an order on or
         before it has the first one too. Each aggregate widens the group by,
-        which spills to disk at L: none is computed that nothing reads. -#}
+        which spilled to disk: none is computed that nothing reads
+        (DECISIONS.md, Performance). -#}
     min(counted_orders.order_date) as first_order_date,
     {%- for name, days_back in snapshots %}
     {%- set on_or_before = 'counted_orders.order_date <= snapshot_dates.date_' ~ name %}

@@ -18,8 +18,7 @@
         score in column `score`: rank - 1 is the number of rows with a worse
         value, summed over the value counts. Joined back to the rows on the
         value, it gives each row its score with a group-by and a join instead
-        of two window sorts of every row: the repurchase snapshots' 25M rows
-        at L took 0.8x the time, with this and the dates computed once. -#}
+        of two window sorts of every row (DECISIONS.md, Performance). -#}
     {%- set keys = partition_by + [expression] %}
     {%- set over = 'partition by ' ~ (partition_by | join(', ')) ~ ' ' if partition_by else '' %}
     select

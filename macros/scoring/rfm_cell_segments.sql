@@ -4,7 +4,8 @@
         seed) whose score ranges hold it; a missing m range holds every m
         score. Joined to the customers on equal scores, the ranges are
         matched once per cell instead of once per customer: a range join
-        over every customer took a third of rfm_segments at M. -#}
+        over every customer was much of rfm_segments' time (DECISIONS.md,
+        Performance). -#}
     {%- set one_to_five -%}
         select 1 as score union all select 2 union all select 3 union all select 4 union all select 5
     {%- endset %}

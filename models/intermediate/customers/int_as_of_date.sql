@@ -3,9 +3,8 @@
 -- order, so a build over a fixed dataset gives the same result on any day.
 -- With no counted order at all, the current date. Reads the staged order rows
 -- (their clean rows are stg_shop__orders) rather than stg_shop__orders: that
--- view joins every order to the customers for a flag unused here, which at 50M
--- orders cost 2.7 s against 0.15 s, and every incremental model waits for this
--- one.
+-- view joins every order to the customers for a flag unused here, and every
+-- incremental model waits for this one (DECISIONS.md, Performance).
 {%- set as_of_expression = as_of_date_override() or (
     'coalesce(' ~ add_days('latest_order_date', 1) ~ ', current_date)'
 ) %}

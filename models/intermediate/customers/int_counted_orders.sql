@@ -8,10 +8,10 @@
 {%- set scope = refresh_scope('order_id', 'orders_and_customers') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 {#- The customer is looked up with `not in` (a hash on the customers): with
-    a left join, DuckDB, misjudging the orders left by the as-of filter at 64
-    rows, hashed the 47M orders instead (at L 41 s against 25 s). Postgres
-    runs `not in` row by row once the customers outgrow work_mem, so it keeps
-    the join. Both ids are never null (staging tests). -#}
+    a left join, DuckDB misjudged the orders left by the as-of filter and
+    hashed every order instead (DECISIONS.md, Performance). Postgres runs
+    `not in` row by row once the customers outgrow work_mem, so it keeps the
+    join. Both ids are never null (staging tests). -#}
 {%- set lookup_by_join = target.type == 'postgres' %}
 
 with

@@ -27,7 +27,8 @@ monetary_scored as (
 
 -- Recency and frequency scored once per distinct value and joined back
 -- (macros/scoring/rfm_score.sql). Left joins, though every value has its
--- score: DuckDB then hashes the few values, not the customers.
+-- score, so that DuckDB hashes the few values, not the customers
+-- (DECISIONS.md, Performance).
 recency_scores as (
     {{ rfm_scores_of_values('purchasers', 'recency') }}
 ),

@@ -6,11 +6,11 @@
 -- of them bought in the window after it. A customer's rate depends on their
 -- cell alone, so the cells carry it: int_repurchase_predictions gives it to
 -- the customers of the two applied pairs, int_repurchase_shifts weighs the
--- cells of the reference pairs (at L, 20M customer rows became a few
--- thousand). The pairs: s1 -> s0 (the published probability), s2 -> s1 (its
--- evaluation), and the pairs each one's shift is measured on: the same pair
--- a year earlier (y1 -> y0, y2 -> y1) and the pair one window earlier
--- (s2 -> s1, s3 -> s2).
+-- cells of the reference pairs (DECISIONS.md, Repurchase probability). The
+-- pairs: s1 -> s0 (the published probability), s2 -> s1 (its evaluation),
+-- and the pairs each one's shift is measured on: the same pair a year
+-- earlier (y1 -> y0, y2 -> y1) and the pair one window earlier (s2 -> s1,
+-- s3 -> s2).
 
 with
 

@@ -17,7 +17,7 @@
 ] %}
 {#- Monetary value only where something reads it: the evaluation's RFM
     segments at s1 and s2. Each other sum widened the per-customer
-    aggregate below, which spills to disk at L. -#}
+    aggregate below, which spilled to disk (DECISIONS.md, Performance). -#}
 {%- set monetary_snapshots = ['s1', 's2'] %}
 
 with
@@ -38,7 +38,7 @@ snapshot_dates as (
 
 -- One pass over the orders: each snapshot's figures per customer as
 -- conditional aggregates (joined to the seven dates, every order was read
--- seven times: at M 12.7 s). The repeated SQL is in
+-- seven times). The repeated SQL is in
 -- macros/repurchase/repurchase_snapshots.sql.
 per_customer as (
     select
@@ -80,10 +80,9 @@ tenure_fifths as (
         partition_by=['snapshot_name']) }}
 ),
 
--- Left joins, though every row has its scores: DuckDB then hashes the few
--- scored values, not the snapshot rows. Inner joins are ordered by its
--- estimates, which put the 25M rows at L below the 46k values (the
--- join 14.2 s against 1.0 s at L).
+-- Left joins, though every row has its scores, so that DuckDB hashes the few
+-- scored values: with inner joins it misjudged the sides and hashed the
+-- snapshot rows (DECISIONS.md, Performance).
 final as (
     select
         frequency_binned.snapshot_name,

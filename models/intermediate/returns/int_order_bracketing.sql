@@ -2,14 +2,14 @@
 -- holding var bracketing_min_variants (3) variants of one product
 -- (single-order), or 2+ variants of one product of which the customer
 -- returned every variant but one (cross-order). Lines without a variant are
--- not variants. One row per bracketing order, 2% of the orders: with one row
--- per order with a variant line (about 40M at L), bracketing took 60 s of a
--- full build, against 23 s. A function of one order's lines, so incremental
--- by order (macros/incremental/incremental_builds.sql): a daily build groups
--- the lines of the changed orders only, and int_customer_return_patterns counts
--- these rows per customer. Grouped per customer from the lines, a daily
--- build regrouped every line of every changed customer: 30% of the lines
--- for 1% new orders.
+-- not variants. One row per bracketing order, not per order with a variant
+-- line, which was the cost (DECISIONS.md, Performance). A function of one
+-- order's lines, so incremental by order
+-- (macros/incremental/incremental_builds.sql): a daily build groups the lines
+-- of the changed orders only, and int_customer_return_patterns counts these
+-- rows per customer. Grouped per customer from the lines, a daily build
+-- regrouped every line of every changed customer (DECISIONS.md, Incremental
+-- builds).
 {%- set scope = refresh_scope('order_id', 'orders') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 
@@ -40,10 +40,8 @@ counted_orders as (
 
 -- The products with two or more variant lines in the order: only they can
 -- bracket (bracketing_min_variants is at least 2). A count per product finds
--- them; the variants are then grouped for these 4% of the lines only. At L
--- this took 21.5 s against 36.5 s for grouping every line by variant and
--- again by product (min and max of the variants, to keep only the products
--- with two distinct ones, 31.5 s). Read twice, the lines are not stored.
+-- them; the variants are then grouped for these few lines only, not every
+-- line (DECISIONS.md, Performance). Read twice, the lines are not stored.
 multi_line_products as (
     select
         order_id,
@@ -54,8 +52,8 @@ multi_line_products as (
 ),
 
 -- One row per variant of those products; a variant is kept when any of its
--- lines was kept. Grouped once per variant, then counted per product: two
--- count(distinct) cost twice as long.
+-- lines was kept. Grouped once per variant, then counted per product, rather
+-- than two count(distinct) (benchmarks/results.md, Tuning history).
 order_variants as (
     select
         variant_lines.order_id,

@@ -1,8 +1,8 @@
 -- Every returned line of a counted order: named by an accepted return, or
 -- a line of an order returned whole. Bracketing and the categories of
--- returned goods are read from here. Returned lines only (7% of the lines):
--- with a row for every line, 90M at L, writing this table took 120 s of a
--- full build. Incremental by order (macros/incremental/incremental_builds.sql).
+-- returned goods are read from here. Returned lines only, a small share of
+-- all lines: writing a row for every line was the cost (DECISIONS.md,
+-- Performance). Incremental by order (macros/incremental/incremental_builds.sql).
 {%- set scope = refresh_scope('order_id', 'orders') %}
 {{ config(pre_hook=refresh_pre_hook(scope)) }}
 

@@ -57,8 +57,8 @@ recency_tenths as (
         partition_by=['snapshot_name']) }}
 ),
 
--- Left joins, though every row has its score: DuckDB then hashes the few
--- scored values, not the customers.
+-- Left joins, though every row has its score, so that DuckDB hashes the few
+-- scored values, not the customers (DECISIONS.md, Performance).
 grouped as (
     select
         snapshots.snapshot_name,
@@ -233,7 +233,7 @@ scored as (
 -- Each predictor's customers grouped by score, rounded to 12 decimals so
 -- equal scores tie on every engine: a few groups for the rate predictors,
 -- one per cell or recency day for the others, so the ranking below sorts
--- groups, not customers (in a full build at L: 44 s -> 24 s). A group has one probability
+-- groups, not customers (DECISIONS.md, Performance). A group has one probability
 -- (equal scores are equal probabilities; one recency day is one tenth), so
 -- sums over it are counts times a value, in no order that could change them.
 score_groups as (

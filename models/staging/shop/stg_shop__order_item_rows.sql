@@ -51,8 +51,7 @@ trimmed as {{ not_materialized() }} (
 -- The orders whose lines are rejected for their order's sake: known but
 -- rejected, or unknown. Found from the lines' order ids alone, so the wide
 -- line rows below look up this small table: joined to every order's
--- disposition, the 96M line rows of size L spilled 8 GB to disk under the 3GB
--- limit (the model alone 117 s against 73 s).
+-- disposition, the wide line rows spilled to disk (DECISIONS.md, Staging).
 order_problems as (
     select
         order_id,

@@ -7,8 +7,8 @@ For each raw CSV file in var raw_data_dir (<table>.csv, or every load file
   of the group, the number of data records, `read_expression`, the DuckDB
   read of their readable records that the base model selects from, and the
   group's physical lines and blank lines. The load files of a table that share
-  one header line form one group, read in one pass (one read per file cost
-  12 ms a file in every query of the base view);
+  one header line form one group, read in one pass (a read per file slowed
+  every query of the base view: DECISIONS.md, "Incremental builds");
 - every `unreadable` record, with the line of the file it starts on, the
   reason and its text: a record DuckDB's strict reader refuses (wrong field
   count, broken quoting, invalid UTF-8, over 2 MB);
