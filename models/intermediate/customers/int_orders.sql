@@ -70,11 +70,16 @@ final as (
             and orders.order_date <= as_of.as_of_date,
             false
         ) as is_counted,
-        {% if lookup_by_join -%}
-            customers.customer_id is null
-        {%- else -%}
-            orders.customer_id not in (select customers.customer_id from customers)
-        {%- endif %} as is_orphan_customer,
+        -- Null without a clean version (engines differ on null not in).
+        case
+            when orders.order_id is not null
+                then
+                    {% if lookup_by_join -%}
+                        customers.customer_id is null
+                    {%- else -%}
+                        orders.customer_id not in (select customers.customer_id from customers)
+                    {%- endif %}
+        end as is_orphan_customer,
 
         {{ refresh_columns(ref('int_as_of_date')) }}
     from order_keys
