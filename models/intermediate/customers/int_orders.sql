@@ -27,10 +27,11 @@ orders_to_refresh as {{ materialized() }} (
 order_keys as (
     {% if is_incremental() %}
         select order_id from orders_to_refresh
+        where order_id is not null
     {% else %}
         select distinct order_id
         from {{ ref('int_customer_changes') }}
-        where change_kind = 'order'
+        where change_kind = 'order' and order_id is not null
     {% endif %}
 ),
 
