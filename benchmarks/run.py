@@ -20,6 +20,12 @@ benchmarks/data/), then runs every method `--repeats` times, interleaved, each i
   what a scheduled daily job runs: every data and unit test in the builder database, then the marts
   copied into a new published file and its Parquet copies. Day one is untimed here but reported as
   dbt_publish_day_one;
+- dbt_spark (sizes S and M only): dbt_all on the `spark` target (dbt-spark's session method, local
+  mode, RISK_SEGMENTATION_SPARK_DRIVER_MEMORY, 8g here), the raw tables loaded into Spark (untimed)
+  from the same Parquet files. No goal: the proof that a team that outgrows one machine keeps its
+  project. Besides the rfm_segments check below, every mart must equal dbt_all's row for row (run
+  dbt_all first), compared as tests/python/test_spark.py compares them. Its CPU time and peak memory
+  are dbt's process alone: Spark's JVM, which pyspark starts and never waits for, is not counted;
 - duckdb_sql, polars_lazy, pandas: benchmarks/alternatives.py, the core outputs computed as users
   would compute them from clean data, trusting it;
 - duckdb_rules: benchmarks/alternatives.py, hand-written DuckDB SQL applying the project's own
@@ -68,11 +74,20 @@ import pandas as pd
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_DIR / "tests" / "python"))
+import spark_local  # noqa: E402  (the Spark loader and row normalisation test_spark.py uses)
+
 BIN = Path(sys.executable).parent
 SIZES = {"S": 100_000, "M": 1_000_000, "L": 5_000_000}  # customers; about 10 orders each
 METHODS = [
-    "dbt_all", "dbt_core", "dbt_tested", "dbt_daily", "dbt_publish_daily",
+    "dbt_all", "dbt_core", "dbt_tested", "dbt_daily", "dbt_publish_daily", "dbt_spark",
     "duckdb_sql", "duckdb_rules", "polars_lazy", "pandas",
+]  # fmt: skip
+SPARK_SIZES = ["S", "M"]  # dbt_spark runs at these sizes only: local Spark at L would take hours
+MARTS = [
+    "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
+    "segment_backtest", "repurchase_model_evaluation", "repurchase_calibration", "segment_transitions",
+    "customer_segments_history",
 ]  # fmt: skip
 DAY_ONE = {"dbt_daily": "dbt_day_one", "dbt_publish_daily": "dbt_publish_day_one"}  # their untimed first days
 RAW_TABLES = ["customers", "orders", "order_items", "returns"]
@@ -207,7 +222,29 @@ def run_method(
     tests' share of its node time. A daily method's untimed day one goes to day_one_runs."""
     log = work / f"{method}.log"
     share = None
-    if method.startswith("dbt_"):
+    if method == "dbt_spark":
+        spark_dir = work / "spark"
+        shutil.rmtree(spark_dir, ignore_errors=True)
+        spark_local.load_raw_tables(spark_dir, "shop_raw", {table: folder / f"{table}.parquet" for table in RAW_TABLES})
+        env = {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+            "DBT_TARGET": "spark",
+            "RISK_SEGMENTATION_SPARK_DIR": str(spark_dir),
+            "RISK_SEGMENTATION_SPARK_DRIVER_MEMORY": os.environ.get("RISK_SEGMENTATION_SPARK_DRIVER_MEMORY", "8g"),
+        }
+        command = [
+            str(BIN / "dbt"), "build", *NO_TESTS, "--vars", "{raw_schema: shop_raw}",
+            "--target-path", str(work / f"target_{method}"), "--log-path", str(work / "logs"),
+        ]  # fmt: skip
+        timing = measured(command, log, env)
+        check_spark_marts(work / "dbt_all.duckdb", spark_dir)
+        with duckdb.connect() as con:
+            files = spark_local.table_files(spark_dir, "analytics", "rfm_segments")
+            rows = con.execute(
+                f"select {', '.join(COMPARED)} from read_parquet('{files}', hive_partitioning = true)"
+            ).df()  # noqa: S608
+    elif method.startswith("dbt_"):
         database = work / f"{method}.duckdb"
         for stale in work.glob(f"{method}.*duckdb*"):  # the database, and publish's builder beside it
             stale.unlink()
@@ -255,6 +292,27 @@ def run_method(
     return timing, rows, share
 
 
+def check_spark_marts(duckdb_database: Path, spark_dir: Path) -> None:
+    """Every mart of the Spark build equals dbt_all's on DuckDB, row for row, values normalised as
+    tests/python/test_spark.py normalises them."""
+    if not duckdb_database.exists():
+        raise AssertionError("dbt_spark compares every mart with dbt_all's: run dbt_all first (--methods dbt_all ...)")
+    with duckdb.connect(str(duckdb_database), read_only=True) as con:
+        for mart in MARTS:
+            columns = ", ".join(con.execute(f"select * from {mart} limit 0").fetchdf().columns)  # noqa: S608
+            expected = spark_local.normalise(con.execute(f"select {columns} from {mart}").fetchall())  # noqa: S608
+            files = spark_local.table_files(spark_dir, "analytics", mart)
+            actual = spark_local.normalise(
+                con.execute(f"select {columns} from read_parquet('{files}', hive_partitioning = true)").fetchall()
+            )  # noqa: S608
+            if actual != expected:
+                differing = sum(1 for pair in zip(expected, actual, strict=False) if pair[0] != pair[1])
+                raise AssertionError(
+                    f"dbt_spark: {mart} differs from dbt_all's ({len(actual)} rows against {len(expected)}, "
+                    f"{differing} differing after sorting)"
+                )
+
+
 def canonical(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows[COMPARED].copy()
     rows["customer_id"] = rows["customer_id"].astype(str)
@@ -285,6 +343,8 @@ def benchmark(size: str, repeats: int, data_dir: Path, methods: list[str]) -> di
     project = None
     for repeat in range(repeats):
         for method in methods:
+            if method == "dbt_spark" and size not in SPARK_SIZES:
+                continue
             (wall, cpu, peak), rows, share = run_method(method, folder, work, day_one_runs)
             if repeat == 0:
                 if project is None:

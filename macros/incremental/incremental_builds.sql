@@ -12,18 +12,17 @@
        sample seeds) is staged again in full on every build; so is every table
        when the staging rules changed (staging_fingerprint).
 
-    2. Refreshing by key (the incremental intermediate models, append after a
-       pre-hook delete; dbt_project.yml &refreshed). Row-level models keep
-       their rows per order, per-customer aggregates per customer. A daily
-       build recomputes the orders or customers whose raw rows were staged
-       since the model's last build (read straight from the staged rows,
-       staged_changes), or who were active in the days the as-of date moved
-       over, and replaces their rows. Each row stores when, for which as-of
-       date and under which rules it was computed (refresh_columns), which the
-       next build compares. An earlier as-of date or other rules recompute
-       every row. What depends on the whole population or on the as-of date
-       itself (percentiles, scores, recency) is recomputed in full from the
-       small per-customer tables.
+    2. Refreshing by customer (the per-customer intermediate models,
+       delete+insert on customer_id). Each holds one row for every customer id
+       ever staged (a customer row or an order names it; readers keep the
+       population they mean), so a customer recomputed always has a row that
+       replaces the old one. An incremental build recomputes the customers
+       customers_to_refresh finds, in SQL, from when, for which as-of date and
+       under which rules the model's rows were computed (refresh_columns).
+       The row-level steps (counted orders, accepted returns) are views the
+       models read with the same filter. What depends on the whole population
+       or on the as-of date itself (percentiles, scores, recency) is computed
+       in full from the per-customer tables.
 -#}
 
 
@@ -188,10 +187,10 @@
         {{ return('') }}  {#- parsing: the graph is not there yet -#}
     {%- endif -%}
     {%- set parts = [
-        raw_data_mode(), get_var('raw_data_dir') or '', get_var('raw_schema') or '',
-        get_var('raw_csv_delimiter') if raw_data_mode() == 'files' else '',
-        get_var('raw_load_column') or '',
-        get_var('customer_age_min'), get_var('customer_age_max'),
+        raw_data_mode(), var('raw_data_dir') or '', var('raw_schema') or '',
+        var('raw_csv_delimiter') if raw_data_mode() == 'files' else '',
+        var('raw_load_column') or '',
+        var('customer_age_min'), var('customer_age_max'),
     ] -%}
     {#- Unit tests render models without the graph: no seeds to fingerprint. -#}
     {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
@@ -253,289 +252,196 @@
 {%- endmacro %}
 
 
-{#- 2. Refreshing by key -#}
+{#- 2. Refreshing by customer -#}
 
-{% macro refresh_scope(key, changes, quiet=false) -%}
-    {#- What this build of an incremental intermediate model recomputes: every
-        row (a full or first build, other rules, an earlier as-of date), or
-        the keys that changed since its last build, from the bookkeeping
-        columns on its rows (refresh_columns). `key`: customer_id or order_id.
-        `changes`: which staged rows it follows (staged_change_models), so a
-        model that reads no lines never waits for the lines to be staged. -#}
-    {%- set unit = {'customer_id': 'customers', 'order_id': 'orders'}[key] -%}
-    {#- Parsing records the staged models read as dependencies. A unit test,
-        which tests a full build, reads none of them (and would need them as
-        inputs). -#}
-    {%- for staged in staged_change_models(changes) if model.resource_type != 'unit_test' -%}
-        {%- do ref(staged) -%}
-    {%- endfor -%}
-    {%- set everyone = {'everyone': true, 'key': key, 'unit': unit, 'changes': changes} -%}
-    {%- if not execute or not is_incremental() -%}
-        {{ return(everyone) }}
-    {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'computed_at' not in columns -%}
-        {{ exceptions.raise_compiler_error(
-            this.identifier ~ " was built by a version of the project without incremental intermediate models:"
-            ~ " rebuild it once with dbt build --full-refresh (risk-segmentation publish -- --full-refresh)."
-        ) }}
-    {%- endif -%}
-    {%- set query -%}
-        select
-            max(computed_at) as last_computed_at,
-            max(computed_as_of) as last_as_of_date,
-            max(case when rules_fingerprint <> '{{ rules_fingerprint() }}' then 1 else 0 end) as other_rules,
-            (select max(as_of_date) from {{ ref('int_as_of_date') }}) as as_of_date
-        from {{ this }}
+{% macro customers_to_refresh(changes, orders, as_of_date) -%}
+    {#- The body of an incremental per-customer model's customers_to_refresh
+        CTE: the customers whose rows this build recomputes, found in SQL from
+        the staged changes (int_customer_changes), the current orders
+        (stg_shop__orders: a line or return concerns its order's customer) and
+        the bookkeeping columns on the model's own rows (refresh_columns):
+        - every customer, when the model holds no row yet, the rules changed or
+          the as-of date moved back;
+        - else those with a row staged after the model's last build (a key is
+          restaged with every version, so an order moved to another customer
+          names both), and those who ordered or asked for a return in the days
+          the as-of date moved over;
+        - and the customers the model holds that no customer or order row
+          names any more (a table without load batches, staged again in full,
+          lost them).
+        The model passes the relations it refs, so its dependencies stay in its
+        own file. The changed rows are found first, by filters each staged
+        table's scan applies, and only their orders are looked up. -#}
+    {%- set since = '(select computed_at from last_build)' -%}
+    {%- set keys = "change_kind in ('customer', 'order')" -%}
+    {%- set restaged_in_full -%}
+        exists (select 1 from {{ changes }} where {{ keys }} and load_id is null and staged_at > {{ since }})
     {%- endset -%}
-    {%- set state = run_query(query).rows[0] -%}
-    {%- set reason = none -%}
-    {%- if state['last_computed_at'] is none -%}
-        {%- set reason = 'nothing computed yet' -%}
-    {%- elif state['other_rules'] == 1 -%}
-        {%- set reason = 'the rules (vars, vocabularies or raw source) changed' -%}
-    {%- elif state['as_of_date'] < state['last_as_of_date'] -%}
-        {%- set reason = 'the as-of date moved back' -%}
-    {%- endif -%}
-    {%- if reason is not none -%}
-        {{ log("Incremental " ~ this.identifier ~ ": " ~ reason ~ "; recomputing every row.", info=not quiet) }}
-        {{ return(everyone) }}
-    {%- endif -%}
-    {%- set since = state['last_computed_at'].strftime('%Y-%m-%d %H:%M:%S.%f') -%}
-    {{ log("Incremental " ~ this.identifier ~ ": recomputing the " ~ unit ~ " with rows staged after " ~ since
-        ~ " or activity after " ~ state['last_as_of_date'] ~ ".", info=not quiet) }}
-    {%- set day = modules.datetime.timedelta(days=1) -%}
-    {{ return({
-        'everyone': false,
-        'key': key,
-        'unit': unit,
-        'changes': changes,
-        'since': since,
-        'as_of_moved': state['as_of_date'] > state['last_as_of_date'],
-        'active_from': (state['last_as_of_date'] + day).isoformat(),
-        'active_before': (state['as_of_date'] + day).isoformat(),
-    }) }}
-{%- endmacro %}
+    with last_build as (
+        {{ last_build(as_of_date) }}
+    ),
 
-
-{% macro staged_change_models(changes) -%}
-    {#- The staged *_rows models whose rows a kind of changes reads. A model
-        follows only what its rows depend on, so it waits for nothing else. -#}
-    {%- set models = {
-        'orders': ['stg_shop__order_rows', 'stg_shop__order_item_rows', 'stg_shop__return_rows'],
-        'orders_and_customers': ['stg_shop__customer_rows', 'stg_shop__order_rows'],
-        'customers': ['stg_shop__customer_rows', 'stg_shop__order_rows', 'stg_shop__return_rows'],
-        'customers_and_lines': ['stg_shop__customer_rows', 'stg_shop__order_rows', 'stg_shop__order_item_rows',
-            'stg_shop__return_rows'],
-    } -%}
-    {{ return(models[changes]) }}
-{%- endmacro %}
-
-
-{% macro staged_changes(changes) -%}
-    {#- Every staged row version the model follows (superseded and rejected
-        ones too: a new export moving an order to another customer changes
-        both customers), with staged_at, the customer or order it names, and
-        for orders and returns activity_at (ordered_at, requested_at). No
-        join: a build filters on staged_at and activity_at first, which DuckDB
-        prunes by zone maps, then looks up the customers of the few orders
-        left (changed_keys). -#}
-    {%- set branches = [] -%}
-    {%- for model in staged_change_models(changes) -%}
-        {%- set columns = {
-            'stg_shop__customer_rows': ['customer_id', 'null', 'null', 'false'],
-            'stg_shop__order_rows': ['customer_id', 'order_id', 'ordered_at', "row_disposition = 'clean'"],
-            'stg_shop__order_item_rows': ['null', 'order_id', 'null', 'false'],
-            'stg_shop__return_rows': ['null', 'order_id', 'requested_at', 'false'],
-        }[model] -%}
-        {%- set branch -%}
-        select
-            {{ 'cast(null as ' ~ dbt.type_string() ~ ')' if columns[0] == 'null' else columns[0] }} as customer_id,
-            {{ 'cast(null as ' ~ dbt.type_string() ~ ')' if columns[1] == 'null' else columns[1] }} as order_id,
-            staged_at,
-            {{ 'cast(null as timestamp)' if columns[2] == 'null' else columns[2] }} as activity_at,
-            {{ columns[3] }} as is_current_order
-        from {{ ref(model) }}
-        {%- endset -%}
-        {%- do branches.append(branch) -%}
-    {%- endfor -%}
-    {{ return(branches | join('\n\n        union all\n\n        ')) }}
-{%- endmacro %}
-
-
-{% macro changes_since_last_build(scope) -%}
-    {#- The followed rows staged since the model's last build, or active in
-        the days the as-of date moved over. Two ranges joined by union all,
-        not one `or`, so each prunes by zone maps. -#}
-    select customer_id, order_id, is_current_order
-    from ({{ staged_changes(scope.changes) }}) as staged
-    where staged_at > cast('{{ scope.since }}' as timestamp)
-    {%- if scope.as_of_moved %}
-
-    union all
-
-    select customer_id, order_id, is_current_order
-    from ({{ staged_changes(scope.changes) }}) as staged
-    where
-        activity_at >= cast('{{ scope.active_from }}' as timestamp)
-        and activity_at < cast('{{ scope.active_before }}' as timestamp)
-    {%- endif %}
-{%- endmacro %}
-
-
-{% macro changed_keys(scope) -%}
-    {#- The keys an incremental build recomputes: those of the changed rows,
-        and those the current order rows pair with the rest of them (the
-        customers of orders whose lines or returns changed; the orders of
-        customers whose customer row changed, as an order is flagged when its
-        customer is unknown). `changes` is a CTE, not a repeated subquery, so
-        DuckDB sees how few rows it holds (DECISIONS.md, Incremental builds). -#}
-    {%- set key = scope.key -%}
-    {%- set other = {'customer_id': 'order_id', 'order_id': 'customer_id'}[key] -%}
-    {%- set looks_up_other = key == 'customer_id' or scope.changes != 'orders' -%}
-    with changes as (
-        {{ changes_since_last_build(scope) }}
+    changed_rows as {{ materialized() }} (
+        select customer_id, order_id from {{ changes }} where staged_at > {{ since }}
+        union all
+        select customer_id, order_id from {{ changes }}
+        where
+            change_kind in ('order', 'return')
+            and active_at >= (select active_from from last_build)
+            and active_at < (select active_before from last_build)
     )
 
-    select {{ key }}
-    from changes
-    where {{ key }} is not null
-    {%- if not looks_up_other %}
-    group by {{ key }}
-    {%- else %}
-
+    select customer_id from changed_rows where customer_id is not null
     union
+    select orders.customer_id
+    from {{ orders }} as orders
+    inner join (select distinct order_id from changed_rows where customer_id is null) as changed_orders
+        on orders.order_id = changed_orders.order_id
+    union
+    select customer_id from {{ changes }} where {{ keys }} and (select everyone from last_build)
+    union
+    (
+        select customer_id from {{ this }} where {{ restaged_in_full }}
+        except
+        select customer_id from {{ changes }} where {{ keys }} and {{ restaged_in_full }}
+    )
+{%- endmacro %}
 
-    select {{ key }}
-    from {{ ref('stg_shop__order_rows') }}
-    where
-        row_disposition = 'clean'
-        and {{ other }} in (
-            select {{ other }}
-            from changes
-            where {{ key }} is null
-            {%- if key == 'customer_id' %}
 
-            except
-
-            select order_id
-            from changes
-            where is_current_order
-            {%- endif %}
+{% macro orders_to_refresh(changes, as_of_date) -%}
+    {#- The body of int_orders' orders_to_refresh CTE, as customers_to_refresh
+        for customers: every order when the model holds no row yet, the rules
+        changed or the as-of date moved back; else the orders with a row staged
+        after the model's last build, those placed in the days the as-of date
+        moved over, the orders of the customers staged since (whether the
+        customer export knows them), and the orders the model holds that no
+        order row names any more. -#}
+    {%- set since = '(select computed_at from last_build)' -%}
+    {%- set restaged_in_full -%}
+        exists (
+            select 1 from {{ changes }}
+            where change_kind = 'order' and load_id is null and staged_at > {{ since }}
         )
-    {%- endif %}
+    {%- endset -%}
+    with last_build as (
+        {{ last_build(as_of_date) }}
+    ),
+
+    changed_customers as (
+        select distinct customer_id from {{ changes }}
+        where change_kind = 'customer' and staged_at > {{ since }}
+    )
+
+    select order_id from {{ changes }} where change_kind = 'order' and staged_at > {{ since }}
+    union
+    select order_id from {{ changes }}
+    where
+        change_kind = 'order'
+        and active_at >= (select active_from from last_build)
+        and active_at < (select active_before from last_build)
+    union
+    select orders.order_id
+    from {{ changes }} as orders
+    inner join changed_customers
+        on orders.customer_id = changed_customers.customer_id
+    where orders.change_kind = 'order'
+    union
+    select order_id from {{ changes }} where change_kind = 'order' and (select everyone from last_build)
+    union
+    (
+        select order_id from {{ this }} where {{ restaged_in_full }}
+        except
+        select order_id from {{ changes }} where change_kind = 'order' and {{ restaged_in_full }}
+    )
 {%- endmacro %}
 
 
-{% macro keys_to_refresh(scope) -%}
-    {#- The body of the model's <unit>_to_refresh CTE (customers_to_refresh,
-        orders_to_refresh): on an incremental build, the keys its pre-hook
-        stored (keys_to_refresh_table); on a full build no key, unused
-        (refreshed_only is then true). -#}
-    {%- if scope.everyone -%}
-    select cast(null as {{ dbt.type_string() }}) as {{ scope.key }}
-    where 1 = 0
-    {%- else -%}
-    select {{ scope.key }}
-    from {{ keys_to_refresh_table() }}
-    {%- endif %}
+{% macro orders_with_returns_to_refresh(changes, orders, as_of_date) -%}
+    {#- The body of int_returns' orders_to_refresh CTE: the orders whose
+        returns it recomputes. Every order with a return when the model holds
+        no row yet, the rules changed or the as-of date moved back; else the
+        orders with a line or return staged after the model's last build,
+        those with a return requested in the days the as-of date moved over,
+        those int_orders recomputed since (`orders`: whether the order counts,
+        its customer, total or delivery), and the orders the model holds that
+        no return row names any more. -#}
+    {%- set since = '(select computed_at from last_build)' -%}
+    {%- set restaged_in_full -%}
+        exists (
+            select 1 from {{ changes }}
+            where change_kind = 'return' and load_id is null and staged_at > {{ since }}
+        )
+    {%- endset -%}
+    with last_build as (
+        {{ last_build(as_of_date) }}
+    )
+
+    select order_id from {{ changes }}
+    where change_kind in ('order_item', 'return') and staged_at > {{ since }}
+    union
+    select order_id from {{ changes }}
+    where
+        change_kind = 'return'
+        and active_at >= (select active_from from last_build)
+        and active_at < (select active_before from last_build)
+    union
+    select order_id from {{ orders }} where computed_at > {{ since }}
+    union
+    select order_id from {{ changes }} where change_kind = 'return' and (select everyone from last_build)
+    union
+    (
+        select order_id from {{ this }} where {{ restaged_in_full }}
+        except
+        select order_id from {{ changes }} where change_kind = 'return' and {{ restaged_in_full }}
+    )
 {%- endmacro %}
 
 
-{% macro keys_to_refresh_table() -%}
-    {#- The temporary table (one per model and session) holding the keys this
-        build of the model recomputes. -#}
-    {{ return(this.identifier ~ '__keys_to_refresh') }}
+{% macro last_build(as_of_date) -%}
+    {#- One row on this incremental model's last build, from its bookkeeping
+        columns (refresh_columns): when it computed (computed_at), whether
+        this build recomputes every row (`everyone`: no row yet, other rules,
+        or an earlier as-of date), and the days the as-of date moved over
+        ([active_from, active_before)). -#}
+    select
+        max(this_model.computed_at) as computed_at,
+        count(*) = 0
+        or max(case when this_model.rules_fingerprint = '{{ rules_fingerprint() }}' then 0 else 1 end) = 1
+        or max(this_build.as_of_date) < max(this_model.computed_as_of) as everyone,
+        {{ add_days('max(this_model.computed_as_of)', 1) }} as active_from,
+        {{ add_days('max(this_build.as_of_date)', 1) }} as active_before
+    from {{ this }} as this_model
+    cross join {{ as_of_date }} as this_build
 {%- endmacro %}
 
 
-{% macro refreshed_only(column, scope) -%}
-    {#- A where condition keeping the rows of the keys this build recomputes
-        (the model's <unit>_to_refresh CTE, see keys_to_refresh): every row on
-        a full build. -#}
-    {%- if scope.everyone -%}
-        true
-    {%- else -%}
-        {{ column }} in (select {{ scope.key }} from {{ scope.unit }}_to_refresh)
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro refreshed_rows_hint(scope) -%}
-    {#- Written between the name and the body of a CTE filtered with
-        refreshed_only: materialized on an incremental build so the filter is
-        planned alone (planned with the as-of date comparison after it, DuckDB
-        hashed every order instead of the few keys: DECISIONS.md, Incremental
-        builds); inlined on a full build. -#}
-    {{ return('' if scope.everyone else materialized()) }}
-{%- endmacro %}
-
-
-{% macro refresh_pre_hook(scope) -%}
-    {#- The pre-hook of an incremental intermediate model, from the scope the
-        model computed at parse time (its key and changes view; both are
-        literals in the model file), so the rows it deletes are always those
-        the model recomputes: {{ config(pre_hook=refresh_pre_hook(scope)) }}. -#}
-    {{ return("{{ delete_rows_to_refresh('" ~ scope.key ~ "', '" ~ scope.changes ~ "') }}") }}
-{%- endmacro %}
-
-
-{% macro delete_rows_to_refresh(key, changes) -%}
-    {#- Pre-hook of an incremental intermediate model: store the keys this
-        build recomputes (changed_keys, computed once) in a temporary table the
-        model reads too, and delete their rows (every row when refresh_scope
-        says everyone); the model then appends the new rows. Unlike
-        delete+insert, this also drops a key left without rows (an order moved
-        to another customer). -#}
-    {%- if is_incremental() -%}
-        {%- set scope = refresh_scope(key, changes, quiet=true) -%}
-        {%- if scope.everyone -%}
-        delete from {{ this }}
-        {%- else -%}
-        {{ adapter.dispatch('replace_temporary_table', 'risk_segmentation')(keys_to_refresh_table(), changed_keys(scope)) }};
-        delete from {{ this }}
-        where {{ key }} in (select {{ key }} from {{ keys_to_refresh_table() }})
-        {%- endif -%}
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro default__replace_temporary_table(name, sql) -%}
-    {{ exceptions.raise_compiler_error(
-        "Incremental intermediate models run on DuckDB and Postgres only, not on " ~ target.type ~ "."
-    ) }}
-{%- endmacro %}
-
-{% macro duckdb__replace_temporary_table(name, sql) -%}
-    create or replace temporary table {{ name }} as ({{ sql }})
-{%- endmacro %}
-
-{% macro postgres__replace_temporary_table(name, sql) -%}
-    {#- pg_temp: never a table of the same name in a real schema. -#}
-    drop table if exists pg_temp.{{ name }};
-    create temporary table {{ name }} as ({{ sql }})
-{%- endmacro %}
-
-
-{% macro refresh_columns() -%}
-    {#- The bookkeeping columns refresh_scope reads on the next build: when
-        the row was computed, for which as-of date, under which rules. -#}
+{% macro refresh_columns(as_of) -%}
+    {#- The bookkeeping columns customers_to_refresh reads on the next build:
+        when the row was computed, for which as-of date (from the model's
+        `as_of` CTE, named here), under which rules. -#}
     {{ staged_at() }} as computed_at,
-    (select max(as_of_date) from {{ ref('int_as_of_date') }}) as computed_as_of,
+    (select max(as_of_date) from {{ as_of }}) as computed_as_of,
     '{{ rules_fingerprint() }}' as rules_fingerprint
 {%- endmacro %}
 
 
 {% macro rules_fingerprint() -%}
     {#- What the intermediate rows depend on besides the staged rows and the
-        as-of date: the staging fingerprint and every var but as_of_date (vars
-        no such model reads too, so a new rule cannot be forgotten here). -#}
+        as-of date: the staging fingerprint, every var but as_of_date (vars
+        no such model reads too, so a new rule cannot be forgotten here) and
+        every seed of the project's own. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set parts = [staging_fingerprint()] -%}
     {%- for name in var_rules().keys() | sort if name not in ['as_of_date'] -%}
-        {%- do parts.append(name ~ '=' ~ tojson(get_var(name))) -%}
+        {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
+    {%- endfor -%}
+    {#- Every seed of its own but the sample's: the repurchase evaluation reads the segment map. -#}
+    {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
+        if node.resource_type == 'seed' and node.package_name == 'risk_segmentation'
+        and not node.original_file_path.startswith('seeds/sample/') -%}
+        {%- do parts.append(node.name ~ ':' ~ node.checksum.checksum) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}

@@ -4,7 +4,7 @@
         {{ percentile_cont(expression, fraction) }}
     {%- elif method == 'disc' -%}
         {{ percentile_disc(expression, fraction) }}
-    {%- else -%}
+    {%- elif execute -%}  {#- parsing may see a var validate_vars() has not checked yet -#}
         {{ exceptions.raise_compiler_error("percentile: method must be 'cont' or 'disc', got '" ~ method ~ "'") }}
     {%- endif -%}
 {%- endmacro %}

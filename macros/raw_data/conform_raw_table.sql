@@ -47,7 +47,7 @@
         {%- set contract = raw_table_contract(table_name) -%}
         {%- set parts = raw_table_parts(table_name, mode, relation, csv_records) -%}
         {%- if parts | length == 0 -%}
-            {%- set location = "var 'raw_data_dir' (" ~ get_var('raw_data_dir') ~ ")" if mode == 'files' else relation | string -%}
+            {%- set location = "var 'raw_data_dir' (" ~ var('raw_data_dir') ~ ")" if mode == 'files' else relation | string -%}
             {%- if contract.required -%}
                 {{ exceptions.raise_compiler_error(
                     "Raw table '" ~ table_name ~ "' not found in " ~ location ~ "; it is required"
@@ -186,7 +186,7 @@
     {%- if header | length != 1 -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set delimiter = get_var('raw_csv_delimiter') -%}
+    {%- set delimiter = '\t' if var('raw_csv_delimiter') == '\\t' else var('raw_csv_delimiter') -%}
     {{ return(
         " Its header line, split at " ~ ("'\\t' (tab)" if delimiter == '\t' else "'" ~ delimiter ~ "'")
         ~ " (var 'raw_csv_delimiter'), is one column: '" ~ header[0] | truncate(80) ~ "'."
@@ -240,7 +240,7 @@
     {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- do columns.setdefault(column.name | trim | lower, column.name) -%}
     {%- endfor -%}
-    {%- set wanted = get_var('raw_load_column') -%}
+    {%- set wanted = var('raw_load_column') | trim if var('raw_load_column') else none -%}
     {%- if wanted -%}
         {%- if wanted | lower not in columns -%}
             {{ exceptions.raise_compiler_error(

@@ -2,13 +2,13 @@
     {#- Where the raw tables come from: 'files' (var raw_data_dir), 'warehouse'
         (var raw_schema) or 'seeds' (the shipped sample, the default when the
         project runs on its own). -#}
-    {%- if get_var('raw_data_dir') and get_var('raw_schema') -%}
+    {%- if var('raw_data_dir') and var('raw_schema') -%}
         {{ exceptions.raise_compiler_error(
             "Invalid vars 'raw_data_dir' and 'raw_schema': set one of them (files or warehouse tables), not both."
         ) }}
-    {%- elif get_var('raw_data_dir') -%}
+    {%- elif var('raw_data_dir') -%}
         {{ return('files') }}
-    {%- elif get_var('raw_schema') -%}
+    {%- elif var('raw_schema') -%}
         {{ return('warehouse') }}
     {%- elif project_name != 'risk_segmentation'
         and not (model is defined and model is not none and model.resource_type == 'unit_test') -%}

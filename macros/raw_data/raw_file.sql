@@ -7,7 +7,7 @@
         file name; files are listed in name order. Two candidates (a file and
         a folder, or two formats) are an error: which one is meant cannot be
         guessed. -#}
-    {%- set folder = get_var('raw_data_dir').rstrip('/') -%}
+    {%- set folder = (var('raw_data_dir') | trim).rstrip('/') -%}
     {%- set found = [] -%}
     {%- for file_format in ['csv', 'parquet'] -%}
         {%- set path = folder ~ '/' ~ table_name ~ '.' ~ file_format -%}

@@ -4,6 +4,7 @@
         value reaches, so [2, 3, 4, 6] scores 1, 2, 3, 4-5 and 6+ orders as 1..5.
         Lower is better (recency): 5 - the number of cut points the value
         exceeds, so [30, 90, 180, 365] scores up to 30 days as 5 and over 365 as 1. -#}
+    {%- set bins = bins if bins is iterable else [] %}  {#- a var not checked yet (parsing) -#}
     {%- if higher_is_better %}
     (1
         {%- for cut in bins %}

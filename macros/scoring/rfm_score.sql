@@ -6,7 +6,7 @@
         of the query (within `partition_by`). int_customer_rfm_scores and the
         repurchase evaluation's snapshots score the same way. -#}
     {%- set column = {'recency': 'recency_days', 'frequency': 'frequency', 'monetary': 'monetary'}[dimension] %}
-    {%- set bins = get_var('rfm_' ~ dimension ~ '_bins') %}
+    {%- set bins = var('rfm_' ~ dimension ~ '_bins') %}
     {%- set higher_is_better = dimension != 'recency' %}
     {%- if bins is not none -%}
         {{ bin_score(column, bins, higher_is_better=higher_is_better) }}
@@ -25,7 +25,7 @@
         quantile_scores_of_values); monetary, nearly one value per customer,
         gains nothing and keeps rfm_score. -#}
     {%- set column = {'recency': 'recency_days', 'frequency': 'frequency', 'monetary': 'monetary'}[dimension] %}
-    {%- set bins = get_var('rfm_' ~ dimension ~ '_bins') %}
+    {%- set bins = var('rfm_' ~ dimension ~ '_bins') %}
     {%- set higher_is_better = dimension != 'recency' %}
     {%- if bins is not none %}
     select distinct

@@ -3,7 +3,7 @@
         when the var is unset (the data decides: see int_as_of_date). 'today' is
         the current UTC date, resolved once here so every model and warehouse
         of a build uses the same day. -#}
-    {%- set value = get_var('as_of_date') -%}
+    {%- set value = var('as_of_date') | string | trim if var('as_of_date') is not none else none -%}
     {%- if value is none -%}
         {{ return(none) }}
     {%- elif value == 'today' -%}

@@ -1,8 +1,13 @@
 {% macro validate_vars() %}
-    {#- Runs at on-run-start: every var is checked, and the rules that tie vars
-        together, so a bad value stops the build before any model runs. -#}
-    {%- for name in var_rules() -%}
-        {%- do get_var(name) -%}
+    {#- The one place vars are checked (an on-run-start hook): every var of
+        var_rules() against its form, and the rules that tie vars together, so
+        a bad value stops the run before any model runs, whatever is selected,
+        with the var, the value and the accepted form. Models read plain
+        var(); their Jinja never computes with a value (arithmetic stays in
+        the SQL), so parsing, which comes before this hook, never fails on a
+        bad one. `dbt compile` and `dbt show` run no hooks: they check nothing. -#}
+    {%- for name, rule in var_rules().items() -%}
+        {%- do check_var(name, rule) -%}
     {%- endfor -%}
     {%- do check_vars_ascending('customer_age_min', 'customer_age_max') -%}
     {%- do check_vars_ascending('lifecycle_active_days', 'lifecycle_lapsed_days') -%}
@@ -12,11 +17,12 @@
 
 
 {% macro check_vars_ascending(low_name, high_name) %}
-    {#- Stops the build unless var low_name is below var high_name. -#}
-    {%- if get_var(low_name) >= get_var(high_name) -%}
+    {#- Stops the run unless var low_name is below var high_name (both checked). -#}
+    {%- set low, high = as_number(var(low_name)), as_number(var(high_name)) -%}
+    {%- if low >= high -%}
         {{ exceptions.raise_compiler_error(
-            "Invalid vars '" ~ low_name ~ "' (" ~ get_var(low_name) ~ ") and '" ~ high_name ~ "' ("
-            ~ get_var(high_name) ~ "): the first must be below the second."
+            "Invalid vars '" ~ low_name ~ "' (" ~ low ~ ") and '" ~ high_name ~ "' ("
+            ~ high ~ "): the first must be below the second."
         ) }}
     {%- endif -%}
 {% endmacro %}

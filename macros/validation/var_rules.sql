@@ -1,8 +1,6 @@
 {% macro var_rules() %}
-    {#- Every var the project reads, with the form it accepts. get_var() checks a
-        var against its rule; validate_vars() (on-run-start) checks them all and
-        the rules that tie vars together, so a bad value stops the build before
-        any model runs, whatever is selected. Defaults live in dbt_project.yml. -#}
+    {#- Every var the project reads, with the form it accepts, checked by
+        validate_vars() (on-run-start). Defaults live in dbt_project.yml. -#}
     {%- set order_statuses = [
         'placed', 'paid', 'shipped', 'delivered', 'completed', 'returned', 'partially_returned', 'cancelled', 'failed',
     ] -%}

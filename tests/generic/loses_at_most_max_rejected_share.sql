@@ -9,7 +9,7 @@
         the table's base model (where the other per-table tests are, so a
         failure skips everything built from the table); rows_model classifies
         its rows. -#}
-    {%- set max_share = get_var('max_rejected_share') %}
+    {%- set max_share = var('max_rejected_share') %}
     with
 
     lines_by_reason as (

@@ -28,8 +28,9 @@ class Repurchase:
     calibration: pd.DataFrame  # decile -> customers, mean_probability, observed_rate
 
 
-def snapshot(counted: pd.DataFrame, day: date, as_of_date: date, window: int) -> pd.DataFrame:
-    """Each purchasing customer as of ``day``: recency, frequency, tenure, bins and the outcome."""
+def snapshot(counted: pd.DataFrame, day: date, known_by: date, window: int) -> pd.DataFrame:
+    """Each purchasing customer as of ``day``: recency, frequency, tenure, bins and the outcome (null unless the
+    window after ``day`` is over by ``known_by``, the training anchor)."""
     day64 = np.datetime64(day, "D")
     before = counted[counted["order_date"] <= day64]
     frame = before.groupby("customer_id").agg(
@@ -41,7 +42,7 @@ def snapshot(counted: pd.DataFrame, day: date, as_of_date: date, window: int) ->
     frame["recency_days"] = (day64 - frame["last"].to_numpy().astype("datetime64[D]")).astype(np.int64)
     frame["tenure_days"] = (day64 - frame["first"].to_numpy().astype("datetime64[D]")).astype(np.int64)
     end = day + timedelta(days=window)
-    if end <= as_of_date:
+    if end <= known_by:
         later = counted[(counted["order_date"] > day64) & (counted["order_date"] <= np.datetime64(end, "D"))]
         frame["bought"] = frame.index.isin(later["customer_id"]).astype(np.int64)
     else:
@@ -94,11 +95,10 @@ def shifted(raw: pd.Series, shift: float) -> pd.Series:
 
 def compute(counted: pd.DataFrame, as_of_date: date, window: int = 90, strength: int = 20, year_ago_min: int = 500):
     """The published probability and the out-of-time evaluation, as the dbt models define them."""
-    days = {"s0": 0, "s1": window, "s2": 2 * window, "s3": 3 * window, "y0": 365, "y1": window + 365}
-    days["y2"] = 2 * window + 365
-    snaps = {
-        name: snapshot(counted, as_of_date - timedelta(days=back), as_of_date, window) for name, back in days.items()
-    }
+    anchor = as_of_date.replace(day=1)  # the training anchor: the first day of the as-of date's month
+    days = {"s1": window, "s2": 2 * window, "s3": 3 * window, "y0": 365, "y1": window + 365, "y2": 2 * window + 365}
+    dates = {"s0": as_of_date} | {name: anchor - timedelta(days=back) for name, back in days.items()}
+    snaps = {name: snapshot(counted, day, anchor, window) for name, day in dates.items()}
     learned = {name: learn(snaps[name], strength) for name in ("s1", "s2", "s3", "y0", "y1", "y2")}
 
     def fit(trained: str, scored: str) -> pd.Series | None:

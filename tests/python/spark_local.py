@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 # The same settings as the `spark` target in profiles/profiles.yml.
@@ -36,8 +37,12 @@ LOAD = """
 schema, tables = sys.argv[2], json.loads(sys.argv[3])
 spark.sql(f"create database if not exists {schema}")
 for table, path in tables.items():
-    # Every column as text, empty fields as null: what staging expects of a raw table.
-    frame = spark.read.csv(path, header=True, inferSchema=False, multiLine=True, escape='"')
+    # A CSV file: every column as text, empty fields as null, what staging expects of a raw table.
+    # Parquet keeps its types; staging reads them as text.
+    if path.endswith(".parquet"):
+        frame = spark.read.parquet(path)
+    else:
+        frame = spark.read.csv(path, header=True, inferSchema=False, multiLine=True, escape='"')
     frame.write.mode("overwrite").saveAsTable(f"{schema}.{table}")
 """
 
@@ -67,9 +72,32 @@ def _run(script: str, *args: str) -> str:
     return completed.stdout
 
 
-def load_raw_tables(spark_dir: Path, schema: str, csv_files: dict[str, Path]) -> None:
-    """Create schema.<table> from each CSV file, every column text."""
-    _run(LOAD, str(spark_dir), schema, json.dumps({table: str(path) for table, path in csv_files.items()}))
+def load_raw_tables(spark_dir: Path, schema: str, files: dict[str, Path]) -> None:
+    """Create schema.<table> from each CSV (every column text) or Parquet file."""
+    _run(LOAD, str(spark_dir), schema, json.dumps({table: str(path) for table, path in files.items()}))
+
+
+def table_files(spark_dir: Path, schema: str, table: str) -> str:
+    """The Parquet files of a table the `spark` target built (plain Parquet tables in the warehouse,
+    partitioned ones in key=value folders), for read_parquet(..., hive_partitioning = true)."""
+    return str(spark_dir / "warehouse" / f"{schema}.db" / table / "**" / "*.parquet")
+
+
+FLOAT_DIGITS = 12  # as in test_postgres: far below any published meaning, above maths-library noise
+
+
+def normalise(rows: list) -> list[tuple]:
+    """One representation per value on both engines, rows sorted: JSON text for dates and
+    decimals (both engines print decimal(18, 4) alike), doubles to 12 significant digits."""
+    rows = json.loads(json.dumps([list(row) for row in rows], default=str))
+
+    def value(item):
+        if isinstance(item, float):
+            return str(Decimal(f"{item:.{FLOAT_DIGITS}g}").normalize())
+        return item
+
+    normalised = [tuple(value(item) for item in row) for row in rows]
+    return sorted(normalised, key=lambda row: [(item is None, str(item)) for item in row])
 
 
 def query(spark_dir: Path, queries: dict[str, str]) -> dict[str, list[list]]:

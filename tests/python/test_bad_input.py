@@ -125,6 +125,10 @@ def test_a_bad_var_names_the_var_and_the_accepted_form(run_dbt, vars: dict, mess
         ("{raw_data_dir: 'data/shop_[ab]*'}", "Invalid value for var 'raw_data_dir': got \"data/shop_[ab]*\""),
         ("{lifecycle_active_days: .inf}", "Invalid value for var 'lifecycle_active_days': got Infinity;"),
         ("{at_risk_recency_percentile: .nan}", "Invalid value for var 'at_risk_recency_percentile': got NaN;"),
+        # Models read plain var(): a value of the wrong shape must not break parsing first.
+        ("{return_score_weights: 5}", "Invalid value for var 'return_score_weights': got 5;"),
+        ("{rfm_recency_bins: 5}", "Invalid value for var 'rfm_recency_bins': got 5;"),
+        ("{counted_order_statuses: 7}", "Invalid value for var 'counted_order_statuses': got 7;"),
     ],
 )
 def test_an_empty_wildcard_or_infinite_var_names_the_var(run_dbt, yaml_vars: str, message: str) -> None:

@@ -37,6 +37,8 @@ SELECT = [
     "--select",
     "path:models/staging/shop,resource_type:model",
     "int_as_of_date",
+    "int_customer_changes",  # int_counted_orders is a view of int_orders, which reads them
+    "int_orders",
     "int_counted_orders",
     "test_name:accounts_for_every_row",
     "test_name:accounts_for_every_line",

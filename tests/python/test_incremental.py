@@ -34,15 +34,19 @@ REJECTED_ON_DAY_TWO = """
 """
 DATED = {"customers": ["updated_at", "created_at"], "orders": ["updated_at", "ordered_at"], "returns": ["requested_at"]}
 STAGED = ["stg_shop__customer_rows", "stg_shop__order_rows", "stg_shop__order_item_rows", "stg_shop__return_rows"]
-REFRESHED_BY_ORDER = [
-    "int_counted_orders", "int_accepted_returns", "int_order_line_returns", "int_order_bracketing",
-]  # fmt: skip
-REFRESHED_BY_CUSTOMER = [
-    "int_customer_order_history", "int_customer_return_metrics",
+REFRESHED = [
+    "int_orders", "int_customer_order_history", "int_customer_return_metrics", "int_customer_returned_lines",
     "int_customer_return_patterns",
-]  # fmt: skip
-REFRESHED = REFRESHED_BY_ORDER + REFRESHED_BY_CUSTOMER
-BOOKKEEPING = ["staged_at", "computed_at", "computed_as_of"]  # when a row was made, not what it says
+]  # fmt: skip  # incremental by order or customer
+ROW_LEVEL = ["int_counted_orders", "int_accepted_returns"]  # what they read, compared too
+TRAINED = ["int_repurchase_snapshots", "int_repurchase_evaluation"]  # redone only when their inputs change
+BOOKKEEPING = [
+    "staged_at",
+    "computed_at",
+    "computed_as_of",
+    "trained_at",
+    "evaluated_at",
+]  # when a row was made, not what it says
 MARTS = [
     "segment_thresholds", "at_risk_customers", "rfm_segments", "return_risk_segments", "customer_segments",
     "segment_backtest", "repurchase_model_evaluation", "repurchase_calibration",
@@ -119,6 +123,24 @@ def write_days(full: Path, day_one: Path, day_two: Path) -> None:
             assert added_rows > 0, f"day two adds no {table}"
 
 
+def trained_at(database: Path) -> tuple:
+    """When the repurchase probability's training snapshots were last trained, and evaluated."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            """select
+                (select max(trained_at) from main_intermediate.int_repurchase_training_snapshots),
+                (select max(evaluated_at) from main_intermediate.int_repurchase_evaluation)"""
+        ).fetchone()
+
+
+def recomputed(database: Path, model: str) -> tuple[int, int]:
+    """Rows of an incremental per-customer model that its last build computed, and all its rows."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        table = f"main_intermediate.{model}"
+        latest = f"select max(computed_at) from {table}"
+        return con.execute(f"select count(*) filter (where computed_at = ({latest})), count(*) from {table}").fetchone()  # noqa: S608
+
+
 def differing_rows(one: Path, other: Path, table: str, schema: str) -> int:
     """Rows of the table in either database that the other lacks (as multisets), bookkeeping aside."""
     with duckdb.connect() as con:
@@ -179,25 +201,24 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
         )"""
     ), "no day-one order was rejected on day two"
 
-    # The second build staged and computed only part of the rows: it was incremental. The row-level
-    # models redo only the changed orders, far fewer than the orders of the changed customers (~30%).
-    stamps = {**dict.fromkeys(STAGED, "staged_at"), **dict.fromkeys(REFRESHED, "computed_at")}
-    for model, stamp in stamps.items():
-        table = model if stamp == "staged_at" else f"main_intermediate.{model}"
+    # The second build staged and computed only part of the rows: it was incremental.
+    for model in STAGED:
         redone, total = second.query(
-            f"select count(*) filter (where {stamp} = (select max({stamp}) from {table})), count(*) from {table}"
+            f"select count(*) filter (where staged_at = (select max(staged_at) from {model})), count(*) from {model}"
         )[0]  # noqa: S608
-        share = 0.1 if model in REFRESHED_BY_ORDER else 0.5
-        assert 0 < redone < total * share, f"{model}: {redone} of {total} rows made again"
-    assert "Incremental int_order_line_returns: recomputing the orders with rows staged after" in second.output
-    assert "Incremental int_customer_order_history: recomputing the customers with rows staged after" in second.output
+        assert 0 < redone < total * 0.5, f"{model}: {redone} of {total} rows staged again"
+    for model in REFRESHED:
+        redone, total = recomputed(incremental_db, model)
+        assert 0 < redone < total * 0.5, f"{model}: {redone} of {total} rows computed again"
     assert_same_rows(incremental_db, full_db)
 
     # An as-of date earlier than the last build's recomputes every customer, as a full build would.
     earlier = {**vars, "as_of_date": "2024-06-30"}
     third = run_dbt("run", vars=earlier, database=incremental_db)
     assert third.returncode == 0, third.output
-    assert "Incremental int_counted_orders: the as-of date moved back; recomputing every row." in third.output
+    for model in REFRESHED:
+        redone, total = recomputed(incremental_db, model)
+        assert redone == total, f"{model}: {redone} of {total} rows computed again"
     full = run_dbt("run", "--full-refresh", vars=earlier, database=full_db)
     assert full.returncode == 0, full.output
     assert_same_rows(incremental_db, full_db)
@@ -206,15 +227,66 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
     later = {**vars, "as_of_date": "2024-09-30"}
     fourth = run_dbt("run", vars=later, database=incremental_db)
     assert fourth.returncode == 0, fourth.output
-    assert "or activity after 2024-06-30" in fourth.output
+    for model in REFRESHED:
+        redone, total = recomputed(incremental_db, model)
+        assert 0 < redone < total, f"{model}: {redone} of {total} rows computed again"
     full = run_dbt("run", "--full-refresh", vars=later, database=full_db)
     assert full.returncode == 0, full.output
     assert_same_rows(incremental_db, full_db)
 
-    # So does a change of rules (here a var read by int_accepted_returns).
+    # Within the same month (the repurchase probability's training anchor, 2024-09-01) and over the
+    # same rows, the training stands: int_repurchase_training_snapshots is not trained again, nor
+    # int_repurchase_evaluation evaluated again.
+    same_anchor = {**vars, "as_of_date": "2024-09-20"}
+    trained = trained_at(incremental_db)
+    fifth = run_dbt("run", vars=same_anchor, database=incremental_db)
+    assert fifth.returncode == 0, fifth.output
+    assert trained_at(incremental_db) == trained
+    full = run_dbt("run", "--full-refresh", vars=same_anchor, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
+    # A load cancelling an order the training learned from (dated before the anchor) trains again.
+    with duckdb.connect(str(full_db), read_only=True) as con:
+        learned = con.execute(
+            "select min(order_id) from main_intermediate.int_counted_orders where order_date < '2024-08-01'"
+        ).fetchone()[0]
+    with duckdb.connect() as con:
+        con.execute(
+            f"""copy (
+                select * replace ('cancelled' as status, '2024-12-31 23:00:00' as updated_at)
+                from read_csv('{raw / "orders" / "0001.csv"}', all_varchar = true)
+                where trim(order_id) = '{learned}'
+            ) to '{raw / "orders" / "0003.csv"}' (header)"""  # noqa: S608
+        )
+    sixth = run_dbt("run", vars=same_anchor, database=incremental_db)
+    assert sixth.returncode == 0, sixth.output
+    assert all(now > before for now, before in zip(trained_at(incremental_db), trained, strict=True))
+    full = run_dbt("run", "--full-refresh", vars=same_anchor, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
+    # In the shop's second month no snapshot has a customer yet: the training comes out empty and
+    # replaces nothing in the store, whose earlier rows int_repurchase_snapshots no longer shows.
+    empty = {**vars, "as_of_date": "2022-02-15"}
+    seventh = run_dbt("run", vars=empty, database=incremental_db)
+    assert seventh.returncode == 0, seventh.output
+    with duckdb.connect(str(incremental_db), read_only=True) as con:
+        stored, shown = (
+            con.execute(f"select count(*) from main_intermediate.{model}").fetchone()[0]  # noqa: S608
+            for model in ["int_repurchase_training_snapshots", "int_repurchase_snapshots"]
+        )
+    assert (stored > 0, shown) == (True, 0)
+    full = run_dbt("run", "--full-refresh", vars=empty, database=full_db)
+    assert full.returncode == 0, full.output
+    assert_same_rows(incremental_db, full_db)
+
+    # A change of rules recomputes every row (here a var read by int_accepted_returns).
     other_rules = run_dbt("run", vars={**later, "quick_return_hours": 24}, database=incremental_db)
     assert other_rules.returncode == 0, other_rules.output
-    assert "Incremental int_accepted_returns: the rules (vars, vocabularies or raw source)" in other_rules.output
+    for model in REFRESHED:
+        redone, total = recomputed(incremental_db, model)
+        assert redone == total, f"{model}: {redone} of {total} rows computed again"
 
 
 def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
@@ -222,7 +294,10 @@ def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
     differing = {
         **{model: differing_rows(incremental_db, full_db, model, "main_staging") for model in STAGED},
         "stg_shop__rejected_rows": differing_rows(incremental_db, full_db, "stg_shop__rejected_rows", "main_staging"),
-        **{m: differing_rows(incremental_db, full_db, m, "main_intermediate") for m in REFRESHED},
+        **{
+            model: differing_rows(incremental_db, full_db, model, "main_intermediate")
+            for model in REFRESHED + ROW_LEVEL + TRAINED
+        },
         **{mart: differing_rows(incremental_db, full_db, mart, "main") for mart in MARTS},
     }
     assert differing == dict.fromkeys(differing, 0)

@@ -11,12 +11,10 @@ Slow (about 9 minutes on 2 cores; most of it is Spark planning each of ~350 smal
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -59,21 +57,6 @@ HALF_CASES = f"""
     left join {{marts}}.return_risk_segments as returns on metrics.customer_id = returns.customer_id
     where metrics.customer_id in ({", ".join(f"'{customer_id}'" for customer_id in money_half_cases.CUSTOMERS)})
 """
-FLOAT_DIGITS = 12  # as in test_postgres: far below any published meaning, above maths-library noise
-
-
-def normalise(rows: list) -> list[tuple]:
-    """One representation per value on both engines, rows sorted: JSON text for dates and
-    decimals (both engines print decimal(18, 4) alike), doubles to 12 significant digits."""
-    rows = json.loads(json.dumps([list(row) for row in rows], default=str))
-
-    def value(item):
-        if isinstance(item, float):
-            return str(Decimal(f"{item:.{FLOAT_DIGITS}g}").normalize())
-        return item
-
-    normalised = [tuple(value(item) for item in row) for row in rows]
-    return sorted(normalised, key=lambda row: [(item is None, str(item)) for item in row])
 
 
 def dbt_build(tmp: Path, env: dict[str, str], *args: str) -> float:
@@ -122,7 +105,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
     )
     with duckdb.connect(str(duckdb_file), read_only=True) as con:
         duckdb_rows = {
-            name: normalise(con.execute(sql.format(marts="main")).fetchall())
+            name: spark_local.normalise(con.execute(sql.format(marts="main")).fetchall())
             for name, sql in {**COMPARED, HALF_CASES_NAME: HALF_CASES}.items()
         }
 
@@ -138,7 +121,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, dic
         spark_dir,
         {name: sql.format(marts="analytics") for name, sql in {**COMPARED, HALF_CASES_NAME: HALF_CASES}.items()},
     )
-    spark_rows = {name: normalise(rows) for name, rows in queried.items()}
+    spark_rows = {name: spark_local.normalise(rows) for name, rows in queried.items()}
     yield duckdb_rows, spark_rows
 
 

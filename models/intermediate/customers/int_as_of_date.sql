@@ -20,7 +20,7 @@ latest_counted_order as (
     from order_rows
     where
         row_disposition = 'clean'
-        and order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+        and order_status in {{ sql_list(var('counted_order_statuses')) }}
 ),
 
 final as (

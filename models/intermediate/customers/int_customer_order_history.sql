@@ -1,28 +1,47 @@
 -- Each customer's counted orders and refunds up to the as-of date (docs/definitions.md
 -- §1-2), the part of the order metrics that does not move with the
--- as-of date: one row per customer of the customer export, plus one per
--- unknown customer id that placed a counted order (orphan orders count: the
--- purchase happened). Customers without a counted order stay in with
--- frequency 0. Incremental by customer (macros/incremental/
--- incremental_builds.sql); int_customer_order_metrics adds the days.
-{%- set scope = refresh_scope('customer_id', 'customers') %}
-{{ config(pre_hook=refresh_pre_hook(scope)) }}
+-- as-of date. One row per customer id ever staged: the customer export's
+-- (is_known_customer) and every id an order row names (orphan orders count:
+-- the purchase happened). The population is the known customers and those
+-- with a counted order (int_customer_order_metrics); the other rows keep the
+-- table's keys for incremental builds. Incremental by customer: a daily
+-- build recomputes the customers customers_to_refresh finds
+-- (macros/incremental/incremental_builds.sql); int_customer_order_metrics
+-- adds the days.
+-- depends_on: {{ ref('stg_shop__orders') }}
 
 with
 
--- Read by incremental builds only: a full build leaves it unused (ST03).
-customers_to_refresh as (  -- noqa: ST03
-    {{ keys_to_refresh(scope) }}
+{% if is_incremental() -%}
+customers_to_refresh as {{ materialized() }} (
+    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
+),
+
+{% endif -%}
+-- An incremental build's keys are the customers it recomputes: a customer
+-- no customer or order row names any more gets a row of zeros.
+customer_keys as (
+    {% if is_incremental() %}
+        select customer_id from customers_to_refresh
+    {% else %}
+        select distinct customer_id
+        from {{ ref('int_customer_changes') }}
+        where change_kind in ('customer', 'order')
+    {% endif %}
 ),
 
 customers as (
     select * from {{ ref('stg_shop__customers') }}
-    where {{ refreshed_only('customer_id', scope) }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from customers_to_refresh)
+    {%- endif %}
 ),
 
 counted_orders as (
     select * from {{ ref('int_counted_orders') }}
-    where {{ refreshed_only('customer_id', scope) }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from customers_to_refresh)
+    {%- endif %}
 ),
 
 returns as (
@@ -69,26 +88,11 @@ customer_orders as (
     group by customer_id
 ),
 
-all_customers as (
-    select
-        customer_id,
-        true as is_known_customer
-    from customers
-
-    union all
-
-    select distinct
-        customer_id,
-        false as is_known_customer
-    from counted_orders
-    where is_orphan_customer
-),
-
 final as (
     select
         -- ids
-        all_customers.customer_id,
-        all_customers.is_known_customer,
+        customer_keys.customer_id,
+        customers.customer_id is not null as is_known_customer,
 
         -- dates
         customer_orders.first_order_date,
@@ -102,12 +106,14 @@ final as (
         -- flags
         customer_orders.customer_id is not null as has_counted_order,
 
-        {{ refresh_columns() }}
-    from all_customers
+        {{ refresh_columns('as_of') }}
+    from customer_keys
+    left join customers
+        on customer_keys.customer_id = customers.customer_id
     left join customer_orders
-        on all_customers.customer_id = customer_orders.customer_id
+        on customer_keys.customer_id = customer_orders.customer_id
     left join customer_refunds
-        on all_customers.customer_id = customer_refunds.customer_id
+        on customer_keys.customer_id = customer_refunds.customer_id
 )
 
 select * from final

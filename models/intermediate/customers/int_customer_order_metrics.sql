@@ -1,5 +1,6 @@
 -- Each customer's order metrics as of the as-of date (docs/definitions.md §1-2), one
--- row per customer of int_customer_order_history: its counts and sums, and the
+-- row per customer of the population: the customer export's customers and
+-- every other id with a counted order. Its counts and sums, and the
 -- days from the first and last counted order to the as-of date, which move
 -- with the as-of date and so are computed here, on every build, from the
 -- small per-customer table.
@@ -38,6 +39,7 @@ final as (
         order_history.has_counted_order
     from order_history
     cross join as_of
+    where order_history.is_known_customer or order_history.has_counted_order
 )
 
 select * from final

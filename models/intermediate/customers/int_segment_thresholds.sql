@@ -3,13 +3,13 @@
 -- percentiles over the purchasing population or fixed by var, the lifecycle
 -- limits, and the monetary value at which the value tier turns high.
 -- segment_thresholds publishes the same values one row per threshold.
-{%- set method = get_var('at_risk_percentile_method') %}
-{%- set recency_fraction = get_var('at_risk_recency_percentile') %}
-{%- set frequency_fraction = get_var('at_risk_frequency_percentile') %}
-{%- set fixed_recency = get_var('at_risk_recency_days') %}
-{%- set fixed_frequency = get_var('at_risk_max_orders') %}
-{%- set value_fraction = get_var('value_tier_percentile') %}
-{%- set value_method = get_var('value_tier_percentile_method') %}
+{%- set method = var('at_risk_percentile_method') %}
+{%- set recency_fraction = var('at_risk_recency_percentile') %}
+{%- set frequency_fraction = var('at_risk_frequency_percentile') %}
+{%- set fixed_recency = var('at_risk_recency_days') %}
+{%- set fixed_frequency = var('at_risk_max_orders') %}
+{%- set value_fraction = var('value_tier_percentile') %}
+{%- set value_method = var('value_tier_percentile_method') %}
 
 with
 
@@ -47,8 +47,8 @@ final as (
             {{ fixed_frequency if fixed_frequency is not none else 'population.percentile_frequency' }}
             as {{ type_double() }}
         ) as at_risk_frequency_threshold,
-        {{ get_var('lifecycle_active_days') }} as lifecycle_active_days,
-        {{ get_var('lifecycle_lapsed_days') }} as lifecycle_lapsed_days,
+        {{ var('lifecycle_active_days') }} as lifecycle_active_days,
+        {{ var('lifecycle_lapsed_days') }} as lifecycle_lapsed_days,
         '{{ value_method }}' as value_tier_percentile_method,
         {{ value_fraction }} as value_tier_percentile,
         cast(population.percentile_monetary as {{ type_double() }}) as value_tier_monetary_threshold

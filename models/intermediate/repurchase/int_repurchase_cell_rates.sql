@@ -6,7 +6,7 @@
 -- 0 is the whole snapshot (no parent); level 1 the frequency bin; level 2
 -- adds the recency tenth; level 3 the tenure fifth. A small cell says little
 -- and stays near its parent; a large one speaks for itself.
-{%- set m = get_var('repurchase_prior_strength') %}
+{%- set m = var('repurchase_prior_strength') %}
 
 with
 

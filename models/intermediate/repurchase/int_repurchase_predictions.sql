@@ -13,10 +13,32 @@
 
 with
 
--- The snapshots the two applied pairs score.
+-- The snapshots the two applied pairs score: the as-of date's and s1.
 snapshots as (
-    select * from {{ ref('int_repurchase_snapshots') }}
-    where snapshot_name in ('s0', 's1')
+    select
+        snapshot_name,
+        customer_id,
+        recency_days,
+        frequency,
+        frequency_bin,
+        recency_bin,
+        tenure_bin,
+        cast(null as integer) as bought_in_window
+    from {{ ref('int_repurchase_as_of_snapshot') }}
+
+    union all
+
+    select
+        snapshot_name,
+        customer_id,
+        recency_days,
+        frequency,
+        frequency_bin,
+        recency_bin,
+        tenure_bin,
+        bought_in_window
+    from {{ ref('int_repurchase_snapshots') }}
+    where snapshot_name = 's1'
 ),
 
 scores as (

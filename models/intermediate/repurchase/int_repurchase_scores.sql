@@ -14,8 +14,25 @@
 
 with
 
+-- The training snapshots and the as-of date's (s0), which has no outcome.
 snapshots as (
-    select * from {{ ref('int_repurchase_snapshots') }}
+    select
+        snapshot_name,
+        frequency_bin,
+        recency_bin,
+        tenure_bin,
+        bought_in_window
+    from {{ ref('int_repurchase_snapshots') }}
+
+    union all
+
+    select
+        snapshot_name,
+        frequency_bin,
+        recency_bin,
+        tenure_bin,
+        cast(null as integer) as bought_in_window
+    from {{ ref('int_repurchase_as_of_snapshot') }}
 ),
 
 cell_rates as (

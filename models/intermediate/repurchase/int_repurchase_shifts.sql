@@ -98,7 +98,7 @@ chosen as (
             when
                 year_ago_predicted is not null
                 and year_ago_training_customers
-                >= greatest({{ get_var('repurchase_year_ago_min_customers') }}, 0.25 * training_customers)
+                >= greatest({{ var('repurchase_year_ago_min_customers') }}, 0.25 * training_customers)
                 then 'year_ago'
             when previous_predicted is not null then 'previous_window'
             else 'none'

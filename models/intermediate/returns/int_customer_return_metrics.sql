@@ -1,28 +1,36 @@
--- Each purchasing customer's return behaviour as of the as-of date (docs/definitions.md
+-- Each customer's return behaviour as of the as-of date (docs/definitions.md
 -- §6): counted orders, orders with an accepted return, the return
 -- rate, returns, refunded and ordered value, the last return, the average
--- value of kept orders and the lifetime value after refunds. Incremental by
+-- value of kept orders and the lifetime value after refunds. One row per
+-- customer of int_customer_order_history; the population is the purchasing
+-- customers (counted_orders > 0), whom every reader keeps. Incremental by
 -- customer (macros/incremental/incremental_builds.sql).
-{%- set scope = refresh_scope('customer_id', 'customers_and_lines') %}
-{{ config(pre_hook=refresh_pre_hook(scope)) }}
+-- depends_on: {{ ref('int_customer_changes') }}, {{ ref('stg_shop__orders') }}
 
 with
 
--- Read by incremental builds only: a full build leaves it unused (ST03).
-customers_to_refresh as (  -- noqa: ST03
-    {{ keys_to_refresh(scope) }}
+{% if is_incremental() -%}
+customers_to_refresh as {{ materialized() }} (
+    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
 ),
 
+{% endif -%}
 accepted_returns as (
     select * from {{ ref('int_accepted_returns') }}
-    where {{ refreshed_only('customer_id', scope) }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from customers_to_refresh)
+    {%- endif %}
 ),
 
 order_history as (
     select * from {{ ref('int_customer_order_history') }}
-    where
-        has_counted_order
-        and {{ refreshed_only('customer_id', scope) }}
+    {%- if is_incremental() %}
+    where customer_id in (select customer_id from customers_to_refresh)
+    {%- endif %}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
 ),
 
 -- A return of a whole order and several line returns alike mark the order
@@ -82,7 +90,7 @@ final as (
         cast(customer_orders.returned_orders as integer) as returned_orders,
         cast(customer_orders.total_returns as integer) as total_returns,
         cast(customer_orders.returned_orders as {{ type_double() }})
-        / customer_orders.counted_orders as return_rate,
+        / nullif(customer_orders.counted_orders, 0) as return_rate,
 
         -- values
         cast(customer_orders.refunded_value as decimal(18, 4)) as refunded_value,
@@ -94,7 +102,7 @@ final as (
         -- dates
         customer_orders.last_return_date,
 
-        {{ refresh_columns() }}
+        {{ refresh_columns('as_of') }}
     from customer_orders
 )
 

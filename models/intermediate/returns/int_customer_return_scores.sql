@@ -9,11 +9,11 @@
 --   reason   share of returns without a reason or with a vague one
 --   tenure   counted orders / var return_tenure_full_orders, capped at 1;
 --            0 below var return_min_orders or without returns
-{%- set weights = get_var('return_score_weights') %}
-{%- set half_life = get_var('return_recency_half_life_days') %}
+{%- set weights = var('return_score_weights') %}
+{%- set half_life = var('return_recency_half_life_days') %}
 {%- set double = type_double() %}
 {%- set weighted_signals = [] %}
-{%- for signal, weight in weights.items() %}
+{%- for signal, weight in (weights.items() if weights is mapping else []) %}
     {%- do weighted_signals.append(weight ~ ' * ' ~ signal ~ '_signal') %}
 {%- endfor %}
 
@@ -21,6 +21,7 @@ with
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
+    where counted_orders > 0
 ),
 
 store as (
@@ -75,7 +76,7 @@ signals as (
         end as rate_signal,
         least(
             1,
-            coalesce(customer_returns.decayed_returns, 0) / {{ get_var('return_recency_full_weight') }}
+            coalesce(customer_returns.decayed_returns, 0) / {{ var('return_recency_full_weight') }}
         ) as recency_signal,
         cast(patterns.pattern_flags as {{ double }}) / 5 as pattern_signal,
         case
@@ -90,11 +91,11 @@ signals as (
         end as reason_signal,
         case
             when return_metrics.total_returns = 0
-                or return_metrics.counted_orders < {{ get_var('return_min_orders') }}
+                or return_metrics.counted_orders < {{ var('return_min_orders') }}
                 then 0
             else
                 least(
-                    1, cast(return_metrics.counted_orders as {{ double }}) / {{ get_var('return_tenure_full_orders') }}
+                    1, cast(return_metrics.counted_orders as {{ double }}) / {{ var('return_tenure_full_orders') }}
                 )
         end as tenure_signal
     from return_metrics

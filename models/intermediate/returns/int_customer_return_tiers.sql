@@ -5,13 +5,13 @@
 -- Customers with fewer than var return_min_orders counted orders are new and
 -- never placed above standard. A customer without returns is a champion, also
 -- when the store has no returns at all.
-{%- set mode = get_var('return_tier_mode') %}
-{%- set limits = get_var('return_tier_multipliers') if mode == 'relative' else get_var('return_tier_rates') %}
+{%- set mode = var('return_tier_mode') %}
+{%- set limits = var('return_tier_multipliers') if mode == 'relative' else var('return_tier_rates') %}
 {#- Rates are compared as exact products of integers and decimal limits, never
     as rounded ratios: rate >= limit x store rate is
     returned x store counted >= limit x store returned x counted. #}
 {%- set reaches = [] %}
-{%- for limit in limits %}
+{%- for limit in (limits if limits is iterable else []) %}
     {%- if mode == 'relative' %}
         {%- do reaches.append('returned_orders * store_counted_orders >= '
             ~ limit ~ ' * store_returned_orders * counted_orders') %}
@@ -24,6 +24,7 @@ with
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
+    where counted_orders > 0
 ),
 
 store as (
@@ -46,7 +47,7 @@ limits_reached as (
         {{ reaches[0] }} as reaches_limit_1,
         {{ reaches[1] }} as reaches_limit_2,
         {{ reaches[2] }} as reaches_limit_3,
-        counted_orders < {{ get_var('return_min_orders') }} as is_new_customer
+        counted_orders < {{ var('return_min_orders') }} as is_new_customer
     from with_store
 ),
 

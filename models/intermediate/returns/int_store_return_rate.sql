@@ -4,14 +4,15 @@
 -- mode a limit is var return_tier_multipliers times the store rate, in
 -- absolute mode var return_tier_rates. The limits are published for BI; tiers
 -- compare the exact integer counts, never these rounded rates.
-{%- set mode = get_var('return_tier_mode') %}
-{%- set limits = get_var('return_tier_multipliers') if mode == 'relative' else get_var('return_tier_rates') %}
+{%- set mode = var('return_tier_mode') %}
+{%- set limits = var('return_tier_multipliers') if mode == 'relative' else var('return_tier_rates') %}
 {%- set scale = 'with_rate.store_return_rate' if mode == 'relative' else '1' %}
 
 with
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
+    where counted_orders > 0
 ),
 
 as_of as (

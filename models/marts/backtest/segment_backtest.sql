@@ -7,7 +7,7 @@
 -- less often than the rest. is_window_complete is false when the data ends
 -- before the window does (the default as-of date, the day after the latest
 -- order, leaves nothing to observe).
-{%- set window_days = get_var('backtest_window_days') %}
+{%- set window_days = var('backtest_window_days') | int %}
 
 with
 
@@ -45,7 +45,7 @@ later_buyers as (
     from later_orders
     cross join window_bounds
     where
-        later_orders.order_status in {{ sql_list(get_var('counted_order_statuses')) }}
+        later_orders.order_status in {{ sql_list(var('counted_order_statuses')) }}
         and later_orders.order_date <= window_bounds.window_end_date
     group by later_orders.customer_id
 ),

@@ -6,6 +6,7 @@ with
 
 return_metrics as (
     select * from {{ ref('int_customer_return_metrics') }}
+    where counted_orders > 0
 ),
 
 return_tiers as (

@@ -3,9 +3,9 @@
 -- value and the population it was computed over. Return-risk thresholds are
 -- the store return rate and the rates at which each return tier begins.
 {%- set bins = {
-    'recency': get_var('rfm_recency_bins'),
-    'frequency': get_var('rfm_frequency_bins'),
-    'monetary': get_var('rfm_monetary_bins'),
+    'recency': var('rfm_recency_bins'),
+    'frequency': var('rfm_frequency_bins'),
+    'monetary': var('rfm_monetary_bins'),
 } %}
 
 with
@@ -73,7 +73,7 @@ final as (
         value_tier_monetary_threshold as threshold_value,
         population
     from thresholds
-    {%- for dimension, cuts in bins.items() if cuts is not none %}
+    {%- for dimension, cuts in bins.items() if cuts is iterable %}
         {%- for cut in cuts %}
 
     union all

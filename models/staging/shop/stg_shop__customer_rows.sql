@@ -117,7 +117,7 @@ final as (
         full_name,
         -- Out-of-range ages are unknown, not a reason to lose the customer.
         case
-            when parsed_age between {{ get_var('customer_age_min') }} and {{ get_var('customer_age_max') }}
+            when parsed_age between {{ var('customer_age_min') }} and {{ var('customer_age_max') }}
                 then parsed_age
         end as age,
         gender,

@@ -1,12 +1,6 @@
-{% macro get_var(name) %}
-    {#- var(name), checked against var_rules(): a bad value stops the build with a
-        message naming the var, the value and the accepted form. Returns the value
-        in its checked type (a number for 'integer', a list for 'subset', ...). -#}
-    {%- set rules = var_rules() -%}
-    {%- if name not in rules -%}
-        {{ exceptions.raise_compiler_error("get_var: var '" ~ name ~ "' has no rule in var_rules()") }}
-    {%- endif -%}
-    {%- set rule = rules[name] -%}
+{% macro check_var(name, rule) %}
+    {#- Stops the run when var(name) breaks its rule (var_rules()), naming the
+        var, the value and the accepted form. -#}
     {%- set value = var(name, none) -%}
     {%- if value is none and rule.get('nullable', false) -%}
         {{ return(none) }}
@@ -19,93 +13,80 @@
             ~ var_form(rule) ~ (". To leave it unset, remove it or set it to null." if rule.get('nullable') else ".")
         ) }}
     {%- endif -%}
-    {%- set checked = checked_var_value(value, rule) -%}
-    {%- if checked is none -%}
-        {{ invalid_var(name, value, rule) }}
+    {%- if not is_valid_var(value, rule) -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid value for var '" ~ name ~ "': got " ~ (value | tojson) ~ "; expected " ~ var_form(rule) ~ "."
+        ) }}
     {%- endif -%}
-    {{ return(checked) }}
 {% endmacro %}
 
 
-{% macro checked_var_value(value, rule) %}
-    {#- The value in its checked type, or none when it breaks the rule. -#}
+{% macro is_valid_var(value, rule) %}
+    {#- Whether a set value has the form of its rule. Numbers may be numeric
+        text (a host project's env_var() renders text). -#}
     {%- set re = modules.re -%}
     {%- if rule.kind in ('integer', 'number', 'fraction') -%}
         {%- set number = as_number(value) -%}
         {#- number - number is not 0 for infinity and NaN (YAML .inf, .nan). -#}
-        {%- if number is none
-            or number - number != 0
-            or (rule.kind == 'integer' and number != number | int)
-            or (rule.kind == 'fraction' and not (0 < number < 1))
-            or ('min' in rule and number < rule.min)
-            or ('above' in rule and number <= rule.above)
-            or ('max' in rule and number > rule.max) -%}
-            {{ return(none) }}
-        {%- endif -%}
-        {{ return(number | int if rule.kind == 'integer' else number) }}
+        {{ return(number is not none
+            and number - number == 0
+            and not (rule.kind == 'integer' and number != number | int)
+            and not (rule.kind == 'fraction' and not (0 < number < 1))
+            and not ('min' in rule and number < rule.min)
+            and not ('above' in rule and number <= rule.above)
+            and not ('max' in rule and number > rule.max)) }}
     {%- elif rule.kind == 'text' -%}
-        {{ return(value | trim if value is string else none) }}
+        {{ return(value is string) }}
     {%- elif rule.kind == 'path' -%}
         {#- A path is read as written: DuckDB would expand * ? [ ] { } in it
             and read several folders at once. -#}
-        {%- if value is not string or re.search('[*?\\[\\]{}]', value) -%}
-            {{ return(none) }}
-        {%- endif -%}
-        {{ return(value | trim) }}
+        {{ return(value is string and not re.search('[*?\\[\\]{}]', value)) }}
     {%- elif rule.kind == 'choice' -%}
-        {{ return(value if value in rule.choices else none) }}
+        {{ return(value in rule.choices) }}
     {%- elif rule.kind == 'subset' -%}
-        {%- set values = value.split(',') | map('trim') | list if value is string else value -%}
-        {%- if values is string or values is not iterable or values | length == 0 -%}
-            {{ return(none) }}
+        {%- if value is string or value is not iterable or value is mapping or value | length == 0 -%}
+            {{ return(false) }}
         {%- endif -%}
-        {%- for item in values if item not in rule.choices -%}
-            {{ return(none) }}
-        {%- endfor -%}
-        {{ return(values | unique | list) }}
+        {{ return(value | reject('in', rule.choices) | list | length == 0) }}
     {%- elif rule.kind in ('bins', 'ascending') -%}
-        {%- if value is string or value is not iterable or value | length != rule.get('length', 4) -%}
-            {{ return(none) }}
+        {%- if value is string or value is not iterable or value is mapping
+            or value | length != rule.get('length', 4) -%}
+            {{ return(false) }}
         {%- endif -%}
-        {%- set bins = [] -%}
+        {%- set previous = [] -%}
         {%- for item in value -%}
             {%- set number = as_number(item) -%}
-            {%- if number is none or (bins and number <= bins[-1])
+            {%- if number is none or number - number != 0 or (previous and number <= previous[-1])
                 or ('min' in rule and number < rule.min) or ('max' in rule and number > rule.max) -%}
-                {{ return(none) }}
+                {{ return(false) }}
             {%- endif -%}
-            {%- do bins.append(number) -%}
+            {%- do previous.append(number) -%}
         {%- endfor -%}
-        {{ return(bins) }}
+        {{ return(true) }}
     {%- elif rule.kind == 'weights' -%}
         {#- A mapping of exactly the named weights, each in [0, 1], summing to 1. -#}
         {%- if value is not mapping or value.keys() | sort | list != rule['names'] | sort | list -%}
-            {{ return(none) }}
+            {{ return(false) }}
         {%- endif -%}
-        {%- set weights = {} -%}
+        {%- set numbers = [] -%}
         {%- for weight_name in rule['names'] -%}
             {%- set number = as_number(value[weight_name]) -%}
             {%- if number is none or not (0 <= number <= 1) -%}
-                {{ return(none) }}
+                {{ return(false) }}
             {%- endif -%}
-            {%- do weights.update({weight_name: number}) -%}
+            {%- do numbers.append(number) -%}
         {%- endfor -%}
-        {{ return(weights if (weights.values() | sum - 1) | abs < 1e-9 else none) }}
+        {{ return((numbers | sum - 1) | abs < 1e-9) }}
     {%- elif rule.kind == 'delimiter' -%}
         {#- One character, not a quote, space or line break; the text \t is a tab. -#}
-        {%- set text = '\t' if value == '\\t' else value -%}
-        {{ return(text if text is string and text | length == 1 and text not in ['"', ' ', '\r', '\n'] else none) }}
+        {{ return(value == '\\t' or (value is string and value | length == 1 and value not in ['"', ' ', '\r', '\n'])) }}
     {%- elif rule.kind == 'as_of_date' -%}
-        {%- if value == 'today' -%}
-            {{ return('today') }}
-        {%- endif -%}
+        {#- YAML reads an unquoted 2024-06-30 as a date: its text is the same. -#}
         {%- set text = value | string | trim -%}
-        {%- if not re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
-            {{ return(none) }}
-        {%- endif -%}
-        {{ return(text if is_calendar_date(text) else none) }}
+        {{ return(value == 'today' or (re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) is not none
+            and is_calendar_date(text))) }}
     {%- endif -%}
-    {{ exceptions.raise_compiler_error("get_var: unknown kind '" ~ rule.kind ~ "'") }}
+    {{ exceptions.raise_compiler_error("is_valid_var: unknown kind '" ~ rule.kind ~ "'") }}
 {% endmacro %}
 
 
@@ -150,11 +131,4 @@
         {{ return('unset, or a list of 4 strictly ascending numbers, such as [2, 3, 4, 6]') }}
     {%- endif -%}
     {{ return(rule.kind) }}
-{% endmacro %}
-
-
-{% macro invalid_var(name, value, rule) %}
-    {{ exceptions.raise_compiler_error(
-        "Invalid value for var '" ~ name ~ "': got " ~ (value | tojson) ~ "; expected " ~ var_form(rule) ~ "."
-    ) }}
 {% endmacro %}
