@@ -12,17 +12,16 @@
        sample seeds) is staged again in full on every build; so is every table
        when the staging rules changed (staging_fingerprint).
 
-    2. Refreshing by customer (the per-customer intermediate models,
-       delete+insert on customer_id). Each holds one row for every customer id
-       ever staged (a customer row or an order names it; readers keep the
-       population they mean), so a customer recomputed always has a row that
-       replaces the old one. An incremental build recomputes the customers
-       customers_to_refresh finds, in SQL, from when, for which as-of date and
-       under which rules the model's rows were computed (refresh_columns).
-       The row-level steps (counted orders, accepted returns) are views the
-       models read with the same filter. What depends on the whole population
-       or on the as-of date itself (percentiles, scores, recency) is computed
-       in full from the per-customer tables.
+    2. Refreshing by key (the per-customer intermediate models, delete+insert
+       on customer_id; int_orders and int_returns on their row's key). Each
+       holds one row for every key ever staged (readers keep the rows they
+       mean), so a key recomputed always has a row that replaces the old one.
+       An incremental build recomputes the keys customers_to_refresh,
+       orders_to_refresh or orders_with_returns_to_refresh find, in SQL, from
+       when, for which as-of date and under which rules the model's rows were
+       computed (refresh_columns, last_build). What depends on the whole
+       population or on the as-of date itself (percentiles, scores, recency)
+       is computed in full from the per-customer tables.
 -#}
 
 
