@@ -9,14 +9,22 @@
 -- order. A return without a clean version keeps a row that does not count,
 -- so an incremental build always has a row to replace. int_accepted_returns
 -- shows the returns that count. Incremental by return, for the orders
--- orders_with_returns_to_refresh finds (macros/incremental/incremental_builds.sql).
+-- keys_to_refresh finds (macros/incremental/incremental_builds.sql).
 -- depends_on: {{ ref('int_customer_changes') }}
 
 with
 
 {% if is_incremental() -%}
 orders_to_refresh as {{ materialized() }} (
-    {{ orders_with_returns_to_refresh(ref('int_customer_changes'), ref('int_orders'), ref('int_as_of_date')) }}
+    {{ keys_to_refresh(
+        'order_id', ref('int_customer_changes'), ref('int_as_of_date'),
+        staged=['order_item', 'return'], active=['return'], held=['return']
+    ) }}
+    -- and the orders int_orders recomputed since: whether they count, their
+    -- customer, total or delivery
+    union
+    select order_id from {{ ref('int_orders') }}
+    where computed_at > (select max(computed_at) from {{ this }})
 ),
 
 {% endif -%}
