@@ -10,8 +10,9 @@
 --
 -- Incremental: evaluated again only when evaluation_key changes, the
 -- training (int_repurchase_training) or the rules (every var, the
--- vocabularies and the segment map: rules_fingerprint), so once a month. The
--- four predictors' rows are replaced together (unique key predictor).
+-- vocabularies and the segment map): repurchase_evaluation_key, so once a
+-- month. The four predictors' rows are replaced together (unique key
+-- predictor).
 {{ config(
     materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
     unique_key='predictor',
@@ -21,15 +22,14 @@
 
 with
 
--- This build's evaluation, unless the rows stored were evaluated from the same key.
+-- This build's evaluation, unless the rows stored were computed under the same key.
 to_evaluate as (
     select
         anchor_date,
-        {{ dbt.concat(['training_key', "'|" ~ rules_fingerprint() ~ "'"]) }} as evaluation_key
+        {{ repurchase_evaluation_key() }} as evaluation_key
     from {{ ref('int_repurchase_training') }}
     {%- if is_incremental() %}
-    where {{ dbt.concat(['training_key', "'|" ~ rules_fingerprint() ~ "'"]) }}
-        not in (select evaluation_key from {{ this }})
+    where {{ repurchase_evaluation_key() }} not in (select evaluation_key from {{ this }})
     {%- endif %}
 ),
 
@@ -53,7 +53,7 @@ scored as (
         score,
         bought_in_window
     from {{ ref('int_repurchase_baseline_predictions') }}
-    where exists (select 1 from to_evaluate)
+    where evaluation_key in (select evaluation_key from to_evaluate)
 ),
 
 -- Each predictor's customers grouped by score, rounded to 12 decimals so

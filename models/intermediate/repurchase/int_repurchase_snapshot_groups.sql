@@ -5,16 +5,39 @@
 -- segment (scored at the snapshot as int_customer_rfm_scores and
 -- rfm_segments score them). int_repurchase_baseline_predictions learns each
 -- group's rate at s2 and applies it at s1.
+--
+-- Incremental: computed again only when the evaluation key changes (a new
+-- training or new rules: repurchase_evaluation_key), so once a month. The
+-- unique key evaluation_set is the same on every row: new groups replace
+-- every row.
 {%- set method = var('at_risk_percentile_method') %}
 {%- set fixed_recency = var('at_risk_recency_days') %}
 {%- set fixed_frequency = var('at_risk_max_orders') %}
-{{ config(materialized='view') }}
+{{ config(
+    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
+    unique_key='evaluation_set',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
+-- This build's evaluation, unless the rows stored were computed under the same key.
+to_evaluate as (
+    select
+        anchor_date,
+        {{ repurchase_evaluation_key() }} as evaluation_key
+    from {{ ref('int_repurchase_training') }}
+    {%- if is_incremental() %}
+    where {{ repurchase_evaluation_key() }} not in (select evaluation_key from {{ this }})
+    {%- endif %}
+),
+
 snapshots as (
     select * from {{ ref('int_repurchase_snapshots') }}
-    where snapshot_name in ('s1', 's2')
+    where
+        snapshot_name in ('s1', 's2')
+        and exists (select 1 from to_evaluate)
 ),
 
 segment_map as (
@@ -74,8 +97,11 @@ final as (
             else 'not_at_risk'
         end as at_risk_group,
         recency_tenths.score as recency_tenth,
-        cell_segments.rfm_segment
+        cell_segments.rfm_segment,
+        to_evaluate.evaluation_key,
+        'repurchase' as evaluation_set
     from monetary_scored
+    cross join to_evaluate
     inner join at_risk_thresholds
         on monetary_scored.snapshot_name = at_risk_thresholds.snapshot_name
     left join recency_tenths
