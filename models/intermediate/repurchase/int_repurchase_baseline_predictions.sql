@@ -5,33 +5,19 @@
 -- the at-risk group; rfm_segment_rate: the RFM segment; recency_alone: the
 -- tenth of recency, ranked by recency itself (more recent scores higher). A
 -- group nobody was in at s2 takes the rate of everyone at s2; without anyone
--- at s2, no row.
---
--- Incremental, as int_repurchase_snapshot_groups: computed again only when
--- the evaluation key changes, from the groups of that key.
-{{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    unique_key='evaluation_set',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
+-- at s2, no row. A view over the stored groups (DECISIONS.md, Repurchase
+-- probability).
+{{ config(materialized='view') }}
 
 with
 
--- This build's evaluation, unless the rows stored were computed under the same key.
-to_evaluate as (
-    select
-        anchor_date,
-        {{ repurchase_evaluation_key() }} as evaluation_key
-    from {{ ref('int_repurchase_training') }}
-    {%- if is_incremental() %}
-    where {{ repurchase_evaluation_key() }} not in (select evaluation_key from {{ this }})
-    {%- endif %}
-),
-
 snapshot_groups as (
     select * from {{ ref('int_repurchase_snapshot_groups') }}
-    where evaluation_key in (select evaluation_key from to_evaluate)
+    -- the groups of this build's training and rules: the store may hold an
+    -- earlier training's when this one came out empty
+    where evaluation_key in (
+        select {{ repurchase_evaluation_key() }} from {{ ref('int_repurchase_training') }}
+    )
 ),
 
 scored_customers as (
@@ -79,7 +65,6 @@ per_customer as (
         scored_customers.customer_id,
         scored_customers.bought_in_window,
         scored_customers.recency_days,
-        scored_customers.evaluation_key,
         coalesce(at_risk_rates.rate, overall_rate.rate) as at_risk_rate,
         coalesce(segment_rates.rate, overall_rate.rate) as segment_rate,
         coalesce(recency_rates.rate, overall_rate.rate) as recency_rate
@@ -100,9 +85,7 @@ final as (
         customer_id,
         at_risk_rate as probability,
         at_risk_rate as score,
-        bought_in_window,
-        evaluation_key,
-        'repurchase' as evaluation_set
+        bought_in_window
     from per_customer
 
     union all
@@ -112,9 +95,7 @@ final as (
         customer_id,
         segment_rate as probability,
         segment_rate as score,
-        bought_in_window,
-        evaluation_key,
-        'repurchase' as evaluation_set
+        bought_in_window
     from per_customer
 
     union all
@@ -124,9 +105,7 @@ final as (
         customer_id,
         recency_rate as probability,
         -cast(recency_days as {{ type_double() }}) as score,
-        bought_in_window,
-        evaluation_key,
-        'repurchase' as evaluation_set
+        bought_in_window
     from per_customer
 )
 

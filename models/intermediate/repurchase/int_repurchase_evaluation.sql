@@ -53,7 +53,7 @@ scored as (
         score,
         bought_in_window
     from {{ ref('int_repurchase_baseline_predictions') }}
-    where evaluation_key in (select evaluation_key from to_evaluate)
+    where exists (select 1 from to_evaluate)
 ),
 
 -- Each predictor's customers grouped by score, rounded to 12 decimals so
