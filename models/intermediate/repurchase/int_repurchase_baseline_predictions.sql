@@ -16,8 +16,8 @@ snapshot_groups as (
     -- the groups of this build's training and rules: the store may hold an
     -- earlier training's when this one came out empty
     where evaluation_key in (
-        select {{ repurchase_evaluation_key() }} from {{ ref('int_repurchase_training') }}
-    )
+            select {{ repurchase_evaluation_key() }} from {{ ref('int_repurchase_training') }}
+        )
 ),
 
 scored_customers as (
