@@ -16,10 +16,9 @@
        on customer_id; int_orders and int_returns on their row's key). Each
        holds one row for every key ever staged (readers keep the rows they
        mean), so a key recomputed always has a row that replaces the old one.
-       An incremental build recomputes the keys customers_to_refresh,
-       orders_to_refresh or orders_with_returns_to_refresh find, in SQL, from
-       when, for which as-of date and under which rules the model's rows were
-       computed (refresh_columns, last_build). What depends on the whole
+       An incremental build recomputes the keys keys_to_refresh finds, in
+       SQL, from when, for which as-of date and under which rules the model's
+       rows were computed (refresh_columns, last_build). What depends on the whole
        population or on the as-of date itself (percentiles, scores, recency)
        is computed in full from the per-customer tables.
 -#}
@@ -251,147 +250,68 @@
 {%- endmacro %}
 
 
-{#- 2. Refreshing by customer -#}
+{#- 2. Refreshing by key -#}
 
-{% macro customers_to_refresh(changes, orders, as_of_date) -%}
-    {#- The body of an incremental per-customer model's customers_to_refresh
-        CTE: the customers whose rows this build recomputes, found in SQL from
-        the staged changes (int_customer_changes), the current orders
-        (stg_shop__orders: a line or return concerns its order's customer) and
-        the bookkeeping columns on the model's own rows (refresh_columns):
-        - every customer, when the model holds no row yet, the rules changed or
-          the as-of date moved back;
-        - else those with a row staged after the model's last build (a key is
-          restaged with every version, so an order moved to another customer
-          names both), and those who ordered or asked for a return in the days
-          the as-of date moved over;
-        - and the customers the model holds that no customer or order row
-          names any more (a table without load batches, staged again in full,
-          lost them).
-        The model passes the relations it refs, so its dependencies stay in its
-        own file. The changed rows are found first, by filters each staged
+{% macro keys_to_refresh(
+    key, changes, as_of_date, orders=none,
+    staged=['customer', 'order', 'order_item', 'return'], active=['order', 'return'], held=['customer', 'order']
+) -%}
+    {#- The body of an incremental intermediate model's *_to_refresh CTE: the
+        keys (`key`: customer_id or order_id) whose rows this build
+        recomputes, found in SQL from the staged changes (int_customer_changes)
+        and the bookkeeping columns on the model's own rows (refresh_columns).
+        The kinds of change (customer, order, order_item, return) that concern
+        the model are named by the model (the defaults: a per-customer model):
+        - every key `held` rows name, when the model holds no row yet, the
+          rules changed or the as-of date moved back;
+        - else the keys of the `staged` rows staged after the model's last
+          build (a key is restaged with every version, so an order moved to
+          another customer names both), and of the `active` rows (an order's
+          time, a return's request) in the days the as-of date moved over; a
+          row without the key is looked up in `orders` (stg_shop__orders), if
+          given, by its other id: a line's customer is its order's, a
+          customer's orders are its own;
+        - and the keys the model holds that no `held` row names any more (a
+          table without load batches, staged again in full, lost them).
+        The model passes the relations it refs, so its dependencies stay in
+        its own file. The changed rows are found first, by filters each staged
         table's scan applies, and only their orders are looked up. -#}
+    {%- set other = 'order_id' if key == 'customer_id' else 'customer_id' -%}
     {%- set since = '(select computed_at from last_build)' -%}
-    {%- set keys = "change_kind in ('customer', 'order')" -%}
+    {%- set held_rows = "change_kind in ('" ~ held | join("', '") ~ "')" -%}
     {%- set restaged_in_full -%}
-        exists (select 1 from {{ changes }} where {{ keys }} and load_id is null and staged_at > {{ since }})
+        exists (select 1 from {{ changes }} where {{ held_rows }} and load_id is null and staged_at > {{ since }})
     {%- endset -%}
     with last_build as (
         {{ last_build(as_of_date) }}
     ),
 
     changed_rows as {{ materialized() }} (
-        select customer_id, order_id from {{ changes }} where staged_at > {{ since }}
+        select customer_id, order_id from {{ changes }}
+        where change_kind in ('{{ staged | join("', '") }}') and staged_at > {{ since }}
         union all
         select customer_id, order_id from {{ changes }}
         where
-            change_kind in ('order', 'return')
+            change_kind in ('{{ active | join("', '") }}')
             and active_at >= (select active_from from last_build)
             and active_at < (select active_before from last_build)
     )
 
-    select customer_id from changed_rows where customer_id is not null
+    select {{ key }} from changed_rows where {{ key }} is not null
     union
-    select orders.customer_id
+    {%- if orders is not none %}
+    select orders.{{ key }}
     from {{ orders }} as orders
-    inner join (select distinct order_id from changed_rows where customer_id is null) as changed_orders
-        on orders.order_id = changed_orders.order_id
+    inner join (select distinct {{ other }} from changed_rows where {{ key }} is null) as changed
+        on orders.{{ other }} = changed.{{ other }}
     union
-    select customer_id from {{ changes }} where {{ keys }} and (select everyone from last_build)
-    union
-    (
-        select customer_id from {{ this }} where {{ restaged_in_full }}
-        except
-        select customer_id from {{ changes }} where {{ keys }} and {{ restaged_in_full }}
-    )
-{%- endmacro %}
-
-
-{% macro orders_to_refresh(changes, as_of_date) -%}
-    {#- The body of int_orders' orders_to_refresh CTE, as customers_to_refresh
-        for customers: every order when the model holds no row yet, the rules
-        changed or the as-of date moved back; else the orders with a row staged
-        after the model's last build, those placed in the days the as-of date
-        moved over, the orders of the customers staged since (whether the
-        customer export knows them), and the orders the model holds that no
-        order row names any more. -#}
-    {%- set since = '(select computed_at from last_build)' -%}
-    {%- set restaged_in_full -%}
-        exists (
-            select 1 from {{ changes }}
-            where change_kind = 'order' and load_id is null and staged_at > {{ since }}
-        )
-    {%- endset -%}
-    with last_build as (
-        {{ last_build(as_of_date) }}
-    ),
-
-    changed_customers as (
-        select distinct customer_id from {{ changes }}
-        where change_kind = 'customer' and staged_at > {{ since }}
-    )
-
-    select order_id from {{ changes }} where change_kind = 'order' and staged_at > {{ since }}
-    union
-    select order_id from {{ changes }}
-    where
-        change_kind = 'order'
-        and active_at >= (select active_from from last_build)
-        and active_at < (select active_before from last_build)
-    union
-    select orders.order_id
-    from {{ changes }} as orders
-    inner join changed_customers
-        on orders.customer_id = changed_customers.customer_id
-    where orders.change_kind = 'order'
-    union
-    select order_id from {{ changes }} where change_kind = 'order' and (select everyone from last_build)
+    {%- endif %}
+    select {{ key }} from {{ changes }} where {{ held_rows }} and (select everyone from last_build)
     union
     (
-        select order_id from {{ this }} where {{ restaged_in_full }}
+        select {{ key }} from {{ this }} where {{ restaged_in_full }}
         except
-        select order_id from {{ changes }} where change_kind = 'order' and {{ restaged_in_full }}
-    )
-{%- endmacro %}
-
-
-{% macro orders_with_returns_to_refresh(changes, orders, as_of_date) -%}
-    {#- The body of int_returns' orders_to_refresh CTE: the orders whose
-        returns it recomputes. Every order with a return when the model holds
-        no row yet, the rules changed or the as-of date moved back; else the
-        orders with a line or return staged after the model's last build,
-        those with a return requested in the days the as-of date moved over,
-        those int_orders recomputed since (`orders`: whether the order counts,
-        its customer, total or delivery), and the orders the model holds that
-        no return row names any more. -#}
-    {%- set since = '(select computed_at from last_build)' -%}
-    {%- set restaged_in_full -%}
-        exists (
-            select 1 from {{ changes }}
-            where change_kind = 'return' and load_id is null and staged_at > {{ since }}
-        )
-    {%- endset -%}
-    with last_build as (
-        {{ last_build(as_of_date) }}
-    )
-
-    select order_id from {{ changes }}
-    where change_kind in ('order_item', 'return') and staged_at > {{ since }}
-    union
-    select order_id from {{ changes }}
-    where
-        change_kind = 'return'
-        and active_at >= (select active_from from last_build)
-        and active_at < (select active_before from last_build)
-    union
-    select order_id from {{ orders }} where computed_at > {{ since }}
-    union
-    select order_id from {{ changes }} where change_kind = 'return' and (select everyone from last_build)
-    union
-    (
-        select order_id from {{ this }} where {{ restaged_in_full }}
-        except
-        select order_id from {{ changes }} where change_kind = 'return' and {{ restaged_in_full }}
+        select {{ key }} from {{ changes }} where {{ held_rows }} and {{ restaged_in_full }}
     )
 {%- endmacro %}
 
@@ -415,7 +335,7 @@
 
 
 {% macro refresh_columns(as_of) -%}
-    {#- The bookkeeping columns customers_to_refresh reads on the next build:
+    {#- The bookkeeping columns keys_to_refresh reads on the next build:
         when the row was computed, for which as-of date (from the model's
         `as_of` CTE, named here), under which rules. -#}
     {{ staged_at() }} as computed_at,

@@ -160,3 +160,13 @@
             frequency_binned.snapshot_name = tenure_fifths.snapshot_name
             and frequency_binned.tenure_days = tenure_fifths.tenure_days
 {%- endmacro %}
+
+
+{% macro repurchase_evaluation_key() -%}
+    {#- What the evaluation's models (int_repurchase_snapshot_groups,
+        int_repurchase_baseline_predictions, int_repurchase_evaluation) are
+        computed from, read from int_repurchase_training: its training_key and
+        the rules they are computed under. Each stores it and computes again
+        only when it changes: once per training. -#}
+    {{ dbt.concat(['training_key', "'|" ~ rules_fingerprint() ~ "'"]) }}
+{%- endmacro %}

@@ -41,6 +41,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+# Unit tests read their given rows, not the data: `make dbt-test` runs every one (test_tuned_vars under
+# tuned vars, test_postgres and test_spark on those engines). Builds that test the data leave them out.
+NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
+
+
 @dataclass
 class DbtResult:
     returncode: int

@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import NO_UNIT_TESTS
+
 
 def write_csv(path: Path, sql: str) -> None:
     """Write a query's rows to a CSV file, or to Parquet when the path says so."""
@@ -33,7 +35,7 @@ def test_a_missing_required_column_names_the_table_and_the_column(run_dbt, minim
         minimal_folder / "orders.csv",
         "select 'o1' as order_id, 'c1' as customer_id, '2024-01-01' as ordered_at, 'paid' as status",
     )
-    result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
+    result = run_dbt("build", *NO_UNIT_TESTS, vars={"raw_data_dir": str(minimal_folder)})
     assert result.returncode != 0
     assert "Raw table 'orders'" in result.output
     assert "lacks required column 'order_total'" in result.output
@@ -41,7 +43,7 @@ def test_a_missing_required_column_names_the_table_and_the_column(run_dbt, minim
 
 def test_a_missing_required_table_names_the_table(run_dbt, minimal_folder: Path) -> None:
     (minimal_folder / "customers.csv").unlink()
-    result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
+    result = run_dbt("build", *NO_UNIT_TESTS, vars={"raw_data_dir": str(minimal_folder)})
     assert result.returncode != 0
     assert "Raw table 'customers' not found" in result.output
     assert "customers.csv, customers.parquet or a folder customers/" in result.output
@@ -49,7 +51,7 @@ def test_a_missing_required_table_names_the_table(run_dbt, minimal_folder: Path)
 
 def test_a_table_in_two_formats_is_refused(run_dbt, minimal_folder: Path) -> None:
     write_csv(minimal_folder / "customers.parquet", "select 'c1' as customer_id")
-    result = run_dbt("build", vars={"raw_data_dir": str(minimal_folder)})
+    result = run_dbt("build", *NO_UNIT_TESTS, vars={"raw_data_dir": str(minimal_folder)})
     assert result.returncode != 0
     assert "holds customers.csv and customers.parquet for raw table 'customers'; keep one" in result.output
 

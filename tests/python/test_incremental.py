@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import NO_UNIT_TESTS
 from risk_segmentation.generator import GeneratorConfig, write
 
 DAY_ONE = "2024-12-30"  # the generated shop's last day of orders is 2024-12-31
@@ -183,14 +184,14 @@ def test_an_incremental_build_equals_a_full_build(run_dbt, days: tuple[Path, Pat
     incremental_db, full_db = tmp_path / "incremental_build.duckdb", tmp_path / "full_build.duckdb"
     vars = {"raw_data_dir": str(raw)}
 
-    first = run_dbt("build", vars=vars, database=incremental_db)
+    first = run_dbt("build", *NO_UNIT_TESTS, vars=vars, database=incremental_db)
     assert first.returncode == 0, first.output
     shutil.copytree(day_two, raw, dirs_exist_ok=True)  # each table's folder gains its second load
-    second = run_dbt("build", vars=vars, database=incremental_db)
+    second = run_dbt("build", *NO_UNIT_TESTS, vars=vars, database=incremental_db)
     assert second.returncode == 0, second.output
     assert "Incremental stg_shop__order_rows: 1 new load file(s) of orders to stage." in second.output
 
-    full = run_dbt("build", "--full-refresh", vars=vars, database=full_db)
+    full = run_dbt("build", *NO_UNIT_TESTS, "--full-refresh", vars=vars, database=full_db)
     assert full.returncode == 0, full.output
     # Day two's newer versions rejected day-one orders, and so the lines staged with them on day one.
     assert full.scalar(
@@ -304,7 +305,7 @@ def assert_same_rows(incremental_db: Path, full_db: Path) -> None:
 
 
 def test_a_staging_table_from_before_load_batches_asks_for_a_full_refresh(run_dbt) -> None:
-    staging = ["--select", "+path:models/staging"]
+    staging = ["--select", "+path:models/staging", *NO_UNIT_TESTS]
     built = run_dbt("build", *staging)
     assert built.returncode == 0, built.output
     with duckdb.connect(str(built.database)) as con:  # as a table built before load_id existed
@@ -328,7 +329,7 @@ def test_a_daily_build_reads_only_the_loads_holding_its_keys(run_dbt, tmp_path: 
     shutil.copytree(shop, raw, ignore=shutil.ignore_patterns(newest))
     incremental_db, full_db = tmp_path / "incremental_build.duckdb", tmp_path / "full_build.duckdb"
     vars = {"raw_data_dir": str(raw)}
-    first = run_dbt("build", "--exclude", "test_type:data", vars=vars, database=incremental_db)
+    first = run_dbt("build", "--exclude", "test_type:data", "test_type:unit", vars=vars, database=incremental_db)
     assert first.returncode == 0, first.output
 
     # At most these staged loads are needed again: those holding any id the new loads name, or a
@@ -366,7 +367,7 @@ def test_a_daily_build_reads_only_the_loads_holding_its_keys(run_dbt, tmp_path: 
     for table in ids:
         if (shop / table / newest).exists():
             shutil.copy(shop / table / newest, raw / table / newest)
-    second = run_dbt("build", "--exclude", "test_type:data", vars=vars, database=incremental_db)
+    second = run_dbt("build", "--exclude", "test_type:data", "test_type:unit", vars=vars, database=incremental_db)
     assert second.returncode == 0, second.output
     model = {"customers": "customer_rows", "orders": "order_rows", "order_items": "order_item_rows",
              "returns": "return_rows"}  # fmt: skip
@@ -375,6 +376,8 @@ def test_a_daily_build_reads_only_the_loads_holding_its_keys(run_dbt, tmp_path: 
         assert read, f"stg_shop__{rows_model} logged no loads read again"
         assert int(read.group(1)) <= needed[table] < staged[table], (table, read.group(1), needed[table])
 
-    full = run_dbt("build", "--exclude", "test_type:data", "--full-refresh", vars=vars, database=full_db)
+    full = run_dbt(
+        "build", "--exclude", "test_type:data", "test_type:unit", "--full-refresh", vars=vars, database=full_db
+    )
     assert full.returncode == 0, full.output
     assert_same_rows(incremental_db, full_db)

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import NO_UNIT_TESTS
 from risk_segmentation.generator import GeneratorConfig, write
 
 TABLES = ["customers", "orders", "order_items", "returns"]
@@ -33,9 +34,13 @@ def test_daily_load_files_build_as_one_file(run_dbt, tmp_path: Path) -> None:
         load.write(b'"broken,quote\n')
     with open(tmp_path / "single" / "orders.csv", "ab") as single:
         single.write(b'"broken,quote\n')
-    single = run_dbt("build", vars={"raw_data_dir": str(tmp_path / "single")}, database=tmp_path / "single.duckdb")
+    single = run_dbt(
+        "build", *NO_UNIT_TESTS, vars={"raw_data_dir": str(tmp_path / "single")}, database=tmp_path / "single.duckdb"
+    )
     assert single.returncode == 0, single.output
-    loads = run_dbt("build", vars={"raw_data_dir": str(tmp_path / "loads")}, database=tmp_path / "loads.duckdb")
+    loads = run_dbt(
+        "build", *NO_UNIT_TESTS, vars={"raw_data_dir": str(tmp_path / "loads")}, database=tmp_path / "loads.duckdb"
+    )
     assert loads.returncode == 0, loads.output
     assert rows(loads, REJECTED) == rows(single, REJECTED)
     for mart in MARTS:
@@ -71,20 +76,20 @@ def test_a_warehouse_load_column_is_found_and_staged_load_by_load(run_dbt, tmp_p
         }
         for table in TABLES:
             con.execute(f"delete from shop_raw.{table} where _dlt_load_id = 'load-2'")
-    first = run_dbt("build", vars=vars, database=database)
+    first = run_dbt("build", *NO_UNIT_TESTS, vars=vars, database=database)
     assert first.returncode == 0, first.output
     with duckdb.connect(str(database)) as con:  # day two: the second load arrives
         for table, frame in second.items():
             con.register("arrived", frame)
             con.execute(f"insert into shop_raw.{table} select * from arrived")
             con.unregister("arrived")
-    daily = run_dbt("build", vars=vars, database=database)
+    daily = run_dbt("build", *NO_UNIT_TESTS, vars=vars, database=database)
     assert daily.returncode == 0, daily.output
     assert "Incremental stg_shop__order_rows: staging the loads of orders after load-1." in daily.output
     assert daily.scalar("select count(distinct load_id) from stg_shop__order_rows") == 2
 
     load_warehouse(full_db, shop, "_dlt_load_id", loads=2)
-    full = run_dbt("build", vars=vars, database=full_db)
+    full = run_dbt("build", *NO_UNIT_TESTS, vars=vars, database=full_db)
     assert full.returncode == 0, full.output
     assert rows(daily, REJECTED) == rows(full, REJECTED)
     for mart in MARTS:

@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import raw_row_count
+from conftest import NO_UNIT_TESTS, raw_row_count
 from risk_segmentation.generator import TABLES
 
-STAGING = ["--select", "+path:models/staging"]  # staging and the seeds it reads
+STAGING = ["--select", "+path:models/staging", *NO_UNIT_TESTS]  # staging and the seeds it reads
 
 
 def assert_every_row_accounted_for(result, raw_folder: Path, file_format: str) -> None:

@@ -2,7 +2,7 @@
 -- kind, when it was staged, the moment it records (an order's time, a
 -- return's request) and its load. Customer and order rows name their
 -- customer; lines and returns name their order, whose current version names
--- the customer (customers_to_refresh looks it up for the few rows it reads).
+-- the customer (keys_to_refresh looks it up for the few rows it reads).
 -- The incremental per-customer models find the customers to recompute in it
 -- (macros/incremental/incremental_builds.sql), and the customer ids they hold
 -- a row for: those of the customer and order rows. A view without joins, so

@@ -5,7 +5,7 @@
 -- the purchase happened). The population is the known customers and those
 -- with a counted order (int_customer_order_metrics); the other rows keep the
 -- table's keys for incremental builds. Incremental by customer: a daily
--- build recomputes the customers customers_to_refresh finds
+-- build recomputes the customers keys_to_refresh finds
 -- (macros/incremental/incremental_builds.sql); int_customer_order_metrics
 -- adds the days.
 -- depends_on: {{ ref('stg_shop__orders') }}
@@ -14,7 +14,9 @@ with
 
 {% if is_incremental() -%}
 customers_to_refresh as {{ materialized() }} (
-    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
+    {{ keys_to_refresh(
+        'customer_id', ref('int_customer_changes'), ref('int_as_of_date'), orders=ref('stg_shop__orders')
+    ) }}
 ),
 
 {% endif -%}

@@ -18,7 +18,10 @@ with
 
 {% if is_incremental() -%}
 orders_to_refresh as {{ materialized() }} (
-    {{ orders_to_refresh(ref('int_customer_changes'), ref('int_as_of_date')) }}
+    {{ keys_to_refresh(
+        'order_id', ref('int_customer_changes'), ref('int_as_of_date'), orders=ref('stg_shop__orders'),
+        staged=['order', 'customer'], active=['order'], held=['order']
+    ) }}
 ),
 
 {% endif -%}

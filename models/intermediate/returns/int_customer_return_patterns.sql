@@ -15,7 +15,9 @@ with
 
 {% if is_incremental() -%}
 customers_to_refresh as {{ materialized() }} (
-    {{ customers_to_refresh(ref('int_customer_changes'), ref('stg_shop__orders'), ref('int_as_of_date')) }}
+    {{ keys_to_refresh(
+        'customer_id', ref('int_customer_changes'), ref('int_as_of_date'), orders=ref('stg_shop__orders')
+    ) }}
 ),
 
 {% endif -%}

@@ -1,36 +1,38 @@
 -- Every return id a staged return row names, as of the as-of date
 -- (docs/definitions.md §6): whether it counts (is_accepted: a clean version,
--- not rejected, requested on or before the as-of date, of an order that
--- counts) and what the return patterns read: the value returned, whether it
--- came within var quick_return_hours of delivery, whether tracking was
--- explicitly not confirmed, and whether its reason is missing or vague; and
--- its order's total, so the customer return metrics need not read every
--- counted order. A return without a line number is a return of the whole
--- order. A return without a clean version keeps a row that does not count,
--- so an incremental build always has a row to replace. int_accepted_returns
--- shows the returns that count. Incremental by return, for the orders
--- orders_with_returns_to_refresh finds (macros/incremental/incremental_builds.sql).
+-- not rejected, requested by the as-of date, of an order that counts) and
+-- what the return patterns read: the value returned (a return without a line
+-- number returns the whole order), whether it came within var
+-- quick_return_hours of delivery, whether tracking was explicitly not
+-- confirmed, whether its reason is missing or vague, and its order's total.
+-- A return without a clean version keeps a row that does not count, so an
+-- incremental build always has a row to replace; int_accepted_returns shows
+-- those that count. Incremental by return, for the orders keys_to_refresh
+-- finds (macros/incremental/incremental_builds.sql).
 -- depends_on: {{ ref('int_customer_changes') }}
 
 with
 
 {% if is_incremental() -%}
 orders_to_refresh as {{ materialized() }} (
-    {{ orders_with_returns_to_refresh(ref('int_customer_changes'), ref('int_orders'), ref('int_as_of_date')) }}
+    {{ keys_to_refresh(
+        'order_id', ref('int_customer_changes'), ref('int_as_of_date'),
+        staged=['order_item', 'return'], active=['return'], held=['return']
+    ) }}
+    union  -- and the orders int_orders recomputed since (whether they count...)
+    select order_id from {{ ref('int_orders') }}
+    where computed_at > (select max(computed_at) from {{ this }})
 ),
 
 {% endif -%}
--- An incremental build's keys are the returns of the orders it recomputes,
--- and those it holds for them: a return no return row names any more gets a
--- row that does not count.
+-- An incremental build's keys: the returns of the orders it recomputes, and
+-- those it holds for them (one no row names any more no longer counts).
 return_keys as (
     {% if is_incremental() %}
         select return_id
         from {{ ref('stg_shop__return_rows') }}
         where return_id is not null and order_id in (select order_id from orders_to_refresh)
-
         union
-
         select return_id from {{ this }}
         where order_id in (select order_id from orders_to_refresh)
     {% else %}
@@ -88,19 +90,16 @@ vague_reasons as (
 
 final as (
     select
-        -- ids
         return_keys.return_id,
         returns.order_id,
         orders.customer_id,
         returns.line_number,
 
-        -- dates
         returns.requested_at,
         cast(returns.requested_at as date) as requested_date,
         orders.ordered_at,
         orders.delivered_at,
 
-        -- return
         returns.return_status,
         returns.refund_amount,
         returns.reason,
@@ -123,7 +122,6 @@ final as (
             end as decimal(18, 4)
         ) as returned_value,
 
-        -- patterns
         coalesce(
             returns.requested_at >= orders.delivered_at
             and returns.requested_at
