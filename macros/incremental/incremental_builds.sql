@@ -18,9 +18,9 @@
        mean), so a key recomputed always has a row that replaces the old one.
        An incremental build recomputes the keys keys_to_refresh finds, in
        SQL, from when, for which as-of date and under which rules the model's
-       rows were computed (refresh_columns, last_build). What depends on the whole
-       population or on the as-of date itself (percentiles, scores, recency)
-       is computed in full from the per-customer tables.
+       rows were computed (refresh_columns, last_build). What depends on the
+       whole population or on the as-of date itself (percentiles, scores,
+       recency) is computed in full from the per-customer tables.
 -#}
 
 

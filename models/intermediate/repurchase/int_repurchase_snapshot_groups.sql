@@ -24,9 +24,7 @@ with
 
 -- This build's evaluation, unless the rows stored were computed under the same key.
 to_evaluate as (
-    select
-        anchor_date,
-        {{ repurchase_evaluation_key() }} as evaluation_key
+    select {{ repurchase_evaluation_key() }} as evaluation_key
     from {{ ref('int_repurchase_training') }}
     {%- if is_incremental() %}
     where {{ repurchase_evaluation_key() }} not in (select evaluation_key from {{ this }})
